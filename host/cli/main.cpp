@@ -1,0 +1,39 @@
+// `concourse`: one binary, one subcommand per role, as Concourse ships it.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "cli/commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: concourse <command> [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  worker     run a worker: the plugin host serving Garden, Baggageclaim and health\n"
+    "  plugins    list, inspect or verify the plugins in a directory\n"
+    "\n"
+    "Run 'concourse <command> --help' for a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "-v" || cmd == "--version") {
+    std::cout << CONCOURSE_VERSION << "\n";
+    return 0;
+  }
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (cmd == "worker") return concourse::cli::run_worker_command(argc - 1, argv + 1);
+  if (cmd == "plugins") return concourse::cli::run_plugins_command(argc - 1, argv + 1);
+  std::cerr << "error: unknown command '" << cmd << "'\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,145 @@
+// `concourse worker`: flags named as Concourse names them (and their CONCOURSE_* env vars).
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "core/flags.hpp"
+#include "core/log.hpp"
+#include "worker/worker.hpp"
+
+namespace concourse::cli {
+namespace {
+
+std::string hostname_or(const std::string& fallback) {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0') return buf;
+  return fallback;
+}
+
+std::string default_plugin_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "plugins";
+  return (exe.parent_path().parent_path() / "plugins").string();
+}
+
+uint16_t to_port(int64_t v, const char* flag) {
+  if (v < 0 || v > 65535) {
+    throw core::UsageError(std::string("invalid port ") + std::to_string(v) + " for --" + flag);
+  }
+  return static_cast<uint16_t>(v);
+}
+
+struct Parsed {
+  worker::WorkerConfig config;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::vector<std::string> tsa_hosts;
+  bool help = false;
+};
+
+Parsed parse(int argc, char** argv) {
+  Parsed p;
+  auto& c = p.config;
+  c.name = hostname_or("worker");
+  c.plugin_dir = default_plugin_dir();
+  c.runtime = "guardian";
+  int64_t bind_port = c.bind_port, bc_port = c.baggageclaim_bind_port,
+          hc_port = c.healthcheck_bind_port, family = c.baggageclaim_p2p_interface_family;
+  int64_t max_containers = 250;
+  core::FlagSet fs("worker");
+  fs.add_bool("help", &p.help, "show this help");
+  fs.add_string("name", &c.name, "the name to register the worker as");
+  fs.add_list("tag", &c.tags, "a tag to set during registration (repeatable)");
+  fs.add_string("team", &c.team, "the team this worker belongs to");
+  fs.add_bool("ephemeral", &c.ephemeral, "delete the worker when its heartbeats stop");
+  fs.add_string("work-dir", &c.work_dir, "directory for containers, volumes and plugin state");
+  fs.require("work-dir");
+  fs.add_string("plugin-dir", &c.plugin_dir, "directory of plugin shared objects");
+  fs.add_string("runtime", &c.runtime, "runtime plugin: NAME or NAME@VERSION");
+  fs.add_string("runtime-config", &c.runtime_config, "JSON configuration for the runtime plugin");
+  fs.add_int("max-containers", &max_containers, "most containers the runtime may hold (0 = no limit)");
+  fs.add_list("healthcheck-probe", &c.probes, "health probe plugin to run (default: all loaded)");
+  fs.add_string("bind-ip", &c.bind_ip, "IP address on which to listen for the Garden server");
+  fs.add_int("bind-port", &bind_port, "port on which to listen for the Garden server");
+  fs.add_duration("garden-default-grace-time", &c.garden_default_grace_time,
+                  "grace time of containers created without one (0 = never reap)");
+  fs.add_duration("garden-request-timeout", &c.garden_request_timeout,
+                  "deadline of one runtime call");
+  fs.add_string("baggageclaim-bind-ip", &c.baggageclaim_bind_ip,
+                "IP address on which to listen for the Baggageclaim API");
+  fs.add_int("baggageclaim-bind-port", &bc_port, "port of the Baggageclaim API");
+  fs.add_string("baggageclaim-driver", &c.baggageclaim_driver,
+                "volume driver: detect, naive or overlay");
+  fs.add_bool("baggageclaim-disable-user-namespaces", &c.baggageclaim_disable_user_namespaces,
+              "do not shift ownership of unprivileged volumes");
+  fs.add_string("baggageclaim-p2p-interface-name-pattern",
+                &c.baggageclaim_p2p_interface_name_pattern,
+                "regular expression of the interface whose address /p2p-url reports");
+  fs.add_int("baggageclaim-p2p-interface-family", &family, "4 or 6");
+  fs.add_string("healthcheck-bind-ip", &c.healthcheck_bind_ip, "IP address of the health endpoint");
+  fs.add_int("healthcheck-bind-port", &hc_port, "port of the health endpoint");
+  fs.add_duration("healthcheck-timeout", &c.healthcheck_timeout, "deadline of one health check");
+  fs.add_list("tsa-host", &p.tsa_hosts, "TSA host to register with (not in this build)");
+  fs.add_string("log-level", &p.log_level, "debug, info, warn, error or fatal");
+  fs.add_string("log-format", &p.log_format, "text or json");
+  if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::cout << fs.usage();
+    p.help = true;
+    return p;
+  }
+  fs.parse(argc, argv, 1);
+  c.bind_port = to_port(bind_port, "bind-port");
+  c.baggageclaim_bind_port = to_port(bc_port, "baggageclaim-bind-port");
+  c.healthcheck_bind_port = to_port(hc_port, "healthcheck-bind-port");
+  if (family != 4 && family != 6) {
+    throw core::UsageError("--baggageclaim-p2p-interface-family must be 4 or 6");
+  }
+  c.baggageclaim_p2p_interface_family = static_cast<int>(family);
+  if (max_containers < 0) throw core::UsageError("--max-containers must be >= 0");
+  if (fs.was_set("max-containers")) {
+    // Merged into the runtime's config: it is the runtime that enforces the limit.
+    auto pos = c.runtime_config.rfind('}');
+    bool empty_obj = c.runtime_config.find_first_not_of(" {}\n\t") == std::string::npos;
+    if (pos == std::string::npos) throw core::UsageError("--runtime-config must be a JSON object");
+    c.runtime_config.insert(pos, std::string(empty_obj ? "" : ",") + "\"max_containers\":" +
+                                     std::to_string(max_containers));
+  }
+  c.work_dir = std::filesystem::absolute(c.work_dir).lexically_normal().string();
+  c.plugin_dir = std::filesystem::absolute(c.plugin_dir).lexically_normal().string();
+  return p;
+}
+
+}  // namespace
+
+int run_worker_command(int argc, char** argv) {
+  // Before any thread exists, so every thread inherits the blocked mask.
+  worker::block_worker_signals();
+  Parsed p;
+  try {
+    p = parse(argc, argv);
+    if (p.help) return 0;
+    concourse::log::configure(concourse::log::parse_level(p.log_level),
+                              concourse::log::parse_format(p.log_format));
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+  if (!p.tsa_hosts.empty()) {
+    std::cerr << "error: --tsa-host: registration with a web node is not part of this build yet; "
+                 "run without it to serve Garden and Baggageclaim standalone\n";
+    return 2;
+  }
+  try {
+    return worker::run_worker(p.config);
+  } catch (const std::exception& e) {
+    concourse::log::Logger("worker").error("worker-failed", {{"error", e.what()}});
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace concourse::cli

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine (packages + release build), starts a worker with the houdini
+# runtime and drives it the way the ATC would, with plain curl: health, a container, a process
+# with its output and exit status, files streamed in and out, volumes with copy-on-write.
+#   scripts/quickstart.sh          # run the demo, then stop the worker
+#   scripts/quickstart.sh --keep   # leave the worker running on :7777 / :7788 / :8888
+set -euo pipefail
+cd "$(dirname "$0")/.."
+keep=0
+[[ ${1:-} == --keep ]] && keep=1
+
+bash scripts/deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release
+
+work=${WORK_DIR:-/tmp/concourse-quickstart}
+bin=build/release/bin/concourse
+garden=http://127.0.0.1:7777
+bc=http://127.0.0.1:7788
+mkdir -p "$work"
+"$bin" worker --work-dir "$work" --runtime houdini --healthcheck-bind-ip 127.0.0.1 \
+  --log-level info >"$work/worker.log" 2>&1 &
+worker_pid=$!
+cleanup() { [[ $keep == 1 ]] || { kill -TERM "$worker_pid" 2>/dev/null; wait "$worker_pid" || true; }; }
+trap cleanup EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "waiting for the worker to be healthy"
+for _ in $(seq 100); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8888/ || true)
+  [[ $code == 200 ]] && break
+  sleep 0.1
+done
+[[ $code == 200 ]] || { cat "$work/worker.log"; echo "worker not healthy" >&2; exit 1; }
+echo "health: $code"
+"$bin" plugins list --plugin-dir build/release/plugins
+
+step "create a container"
+curl -sf -XDELETE "$garden/containers/demo" >/dev/null || true
+curl -sf -XPOST "$garden/containers" \
+  -d '{"handle":"demo","env":["GREETING=hello"],"properties":{"owner":"quickstart"}}'
+echo
+curl -sf "$garden/containers?owner=quickstart"; echo
+
+step "run a process (Garden's protocol: control connection + stdout/stderr attaches)"
+frames=$(mktemp)
+curl -sN -XPOST "$garden/containers/demo/processes" \
+  -d '{"id":"task","path":"sh","args":["-c","echo $GREETING from $(pwd); echo oops >&2; exit 3"]}' \
+  >"$frames" &
+curl_pid=$!
+for _ in $(seq 100); do grep -q stream_id "$frames" && break; sleep 0.05; done
+stream=$(sed -n 's/.*"stream_id":"\([^"]*\)".*/\1/p' "$frames" | head -1)
+echo "stdout: $(curl -s "$garden/containers/demo/processes/task/attaches/$stream/stdout")"
+echo "stderr: $(curl -s "$garden/containers/demo/processes/task/attaches/$stream/stderr")"
+wait "$curl_pid" || true
+echo "frames:"; cat "$frames"; rm -f "$frames"
+
+step "stream files in and out of the container"
+src=$(mktemp -d)
+echo "streamed in" >"$src/hello.txt"
+tar -C "$src" -cf - . | curl -sf -XPUT -H 'Content-Type: application/x-tar' \
+  --data-binary @- "$garden/containers/demo/files?destination=/data"
+echo
+curl -sf "$garden/containers/demo/files?source=/data/hello.txt" | tar -xOf -
+rm -rf "$src"
+
+step "volumes: create, stream in (gzip), copy-on-write child, stream out"
+curl -sf -XDELETE "$bc/volumes/demo-parent" -o /dev/null || true
+curl -sf -XDELETE "$bc/volumes/demo-child" -o /dev/null || true
+curl -sf -XPOST "$bc/volumes" -d '{"handle":"demo-parent","strategy":{"type":"empty"}}'; echo
+src=$(mktemp -d); echo "in a volume" >"$src/file"
+tar -C "$src" -czf - . | curl -sf -XPUT -H 'Content-Encoding: gzip' --data-binary @- \
+  "$bc/volumes/demo-parent/stream-in?path=sub"
+rm -rf "$src"
+curl -sf -XPOST "$bc/volumes" \
+  -d '{"handle":"demo-child","strategy":{"type":"cow","volume":"demo-parent"}}'; echo
+curl -sf -XPUT "$bc/volumes/demo-child/stream-out?path=sub" | tar -xOf - ./file
+
+step "clean up"
+curl -sf -XDELETE "$garden/containers/demo"; echo
+curl -sf -XDELETE "$bc/volumes/demo-child" -o /dev/null -w 'volume destroy: %{http_code}\n'
+curl -sf -XDELETE "$bc/volumes/demo-parent" -o /dev/null -w 'volume destroy: %{http_code}\n'
+if [[ $keep == 1 ]]; then
+  echo "worker still running (pid $worker_pid), log: $work/worker.log"
+else
+  echo "done; worker log: $work/worker.log"
+fi

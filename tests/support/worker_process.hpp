@@ -1,0 +1,67 @@
+// A real `concourse worker` child process for integration tests and benchmarks: started with
+// port 0 everywhere and JSON logs, ready when it logs worker-ready (whose fields carry the ports
+// it bound), stopped with a signal. No sleeps: we read its log line by line.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace concourse::testing {
+
+struct WorkerEndpoints {
+  uint16_t garden = 0;
+  uint16_t baggageclaim = 0;
+  uint16_t health = 0;
+};
+
+class WorkerProcess {
+ public:
+  // binary: path of `concourse`; args appended after "worker".
+  WorkerProcess(std::string binary, std::vector<std::string> args);
+  ~WorkerProcess();
+  WorkerProcess(const WorkerProcess&) = delete;
+  WorkerProcess& operator=(const WorkerProcess&) = delete;
+
+  // Spawns and waits for worker-ready; throws std::runtime_error with the log so far on failure.
+  void start(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Sends sig and waits for exit; returns the exit status (128+N when killed by N).
+  int stop(int sig = 15, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+  pid_t pid() const { return pid_; }
+  const WorkerEndpoints& endpoints() const { return endpoints_; }
+  // Everything the worker logged so far (drains what is pending without blocking).
+  const std::string& log();
+  std::chrono::nanoseconds time_to_ready() const { return time_to_ready_; }
+
+ private:
+  void drain(int timeout_ms);
+  std::string binary_;
+  std::vector<std::string> args_;
+  pid_t pid_ = -1;
+  int log_fd_ = -1;
+  std::string log_;
+  WorkerEndpoints endpoints_;
+  std::chrono::nanoseconds time_to_ready_{0};
+};
+
+// Default args for a test worker: every port 0, loopback only, JSON logs, the given dirs.
+std::vector<std::string> test_worker_args(const std::string& work_dir,
+                                          const std::string& plugin_dir,
+                                          const std::string& runtime = "houdini");
+
+// A fresh temporary directory removed (recursively) when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace concourse::testing

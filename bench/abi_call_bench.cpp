@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     std::vector<double> rounds;
     for (int r = 0; r < 7; ++r) {
       auto t0 = b::Clock::now();
-      for (int i = 0; i < kCalls; ++i) call();
+      for (int i = 0; i < kCalls; ++i)
+        call();
       rounds.push_back(b::ms_since(t0) * 1e6 / kCalls);
     }
     return b::stats_of(rounds);

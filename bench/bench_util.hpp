@@ -23,7 +23,8 @@ struct Stats {
 
 inline Stats stats_of(std::vector<double> v) {
   Stats s;
-  if (v.empty()) return s;
+  if (v.empty())
+    return s;
   std::sort(v.begin(), v.end());
   auto at = [&](double q) { return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))]; };
   s.median = at(0.5);
@@ -36,7 +37,8 @@ inline Stats stats_of(std::vector<double> v) {
 
 // Runs f `warmup` times unmeasured, then `n` times; returns per-run milliseconds.
 inline std::vector<double> measure(int warmup, int n, const std::function<void()>& f) {
-  for (int i = 0; i < warmup; ++i) f();
+  for (int i = 0; i < warmup; ++i)
+    f();
   std::vector<double> out;
   out.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
@@ -48,8 +50,8 @@ inline std::vector<double> measure(int warmup, int n, const std::function<void()
 }
 
 inline void print_row(const std::string& name, const Stats& s, const char* unit = "ms") {
-  std::printf("  %-44s median %9.3f %s  p10 %9.3f  p90 %9.3f  (min %.3f, max %.3f)\n",
-              name.c_str(), s.median, unit, s.p10, s.p90, s.min, s.max);
+  std::printf("  %-44s median %9.3f %s  p10 %9.3f  p90 %9.3f  (min %.3f, max %.3f)\n", name.c_str(),
+              s.median, unit, s.p10, s.p90, s.min, s.max);
 }
 
 }  // namespace concourse::bench

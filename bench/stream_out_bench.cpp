@@ -26,12 +26,14 @@ namespace {
 void fill_tree(const fs::path& root, size_t total_mib) {
   std::mt19937_64 rng(42);
   std::string block(1 << 20, '\0');
-  for (auto& c : block) c = static_cast<char>(rng());
+  for (auto& c : block)
+    c = static_cast<char>(rng());
   size_t big = total_mib * 9 / 10;
   fs::create_directories(root / "big");
   for (size_t i = 0; i < big / 64; ++i) {
     std::ofstream f(root / "big" / ("blob" + std::to_string(i)), std::ios::binary);
-    for (int m = 0; m < 64; ++m) f.write(block.data(), static_cast<std::streamsize>(block.size()));
+    for (int m = 0; m < 64; ++m)
+      f.write(block.data(), static_cast<std::streamsize>(block.size()));
   }
   size_t small_bytes = (total_mib - big) << 20;
   for (size_t i = 0, done = 0; done < small_bytes; ++i) {
@@ -90,11 +92,12 @@ int main(int argc, char** argv) {
   b::print_row("tar c | tar x (baseline)", sb);
   b::print_row("baggageclaim stream-out | tar x", sv);
   b::print_row("garden stream-out (houdini) | tar x", sg);
-  std::printf("  throughput: baseline %.0f MiB/s, baggageclaim %.0f MiB/s (%.0f%% of baseline), "
-              "garden %.0f MiB/s (%.0f%%)\n",
-              static_cast<double>(mib) * 1000 / sb.median,
-              static_cast<double>(mib) * 1000 / sv.median, 100 * sb.median / sv.median,
-              static_cast<double>(mib) * 1000 / sg.median, 100 * sb.median / sg.median);
+  std::printf(
+      "  throughput: baseline %.0f MiB/s, baggageclaim %.0f MiB/s (%.0f%% of baseline), "
+      "garden %.0f MiB/s (%.0f%%)\n",
+      static_cast<double>(mib) * 1000 / sb.median, static_cast<double>(mib) * 1000 / sv.median,
+      100 * sb.median / sv.median, static_cast<double>(mib) * 1000 / sg.median,
+      100 * sb.median / sg.median);
   worker.stop();
   return 0;
 }

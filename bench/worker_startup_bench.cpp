@@ -38,14 +38,16 @@ long rss_kib(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
   }
   return -1;
 }
 
 pid_t spawn(std::vector<std::string> args) {
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -66,15 +68,16 @@ int main() {
     concourse::testing::TempDir work;
     uint16_t g = free_port(), bc = free_port(), hc = free_port();
     auto t0 = b::Clock::now();
-    pid_t pid = spawn({CONCOURSE_BIN, "worker", "--work-dir", work.path(), "--plugin-dir",
-                       CONCOURSE_PLUGIN_DIR, "--runtime", "houdini", "--bind-port",
-                       std::to_string(g), "--baggageclaim-bind-port", std::to_string(bc),
-                       "--healthcheck-bind-ip", "127.0.0.1", "--healthcheck-bind-port",
-                       std::to_string(hc)});
+    pid_t pid =
+        spawn({CONCOURSE_BIN, "worker", "--work-dir", work.path(), "--plugin-dir",
+               CONCOURSE_PLUGIN_DIR, "--runtime", "houdini", "--bind-port", std::to_string(g),
+               "--baggageclaim-bind-port", std::to_string(bc), "--healthcheck-bind-ip", "127.0.0.1",
+               "--healthcheck-bind-port", std::to_string(hc)});
     // Readiness has no event to wait on from outside: probe every 0.5 ms, as a client would.
     for (;;) {
       try {
-        if (concourse::testing::http("GET", hc, "/").status == 200) break;
+        if (concourse::testing::http("GET", hc, "/").status == 200)
+          break;
       } catch (...) {
       }
       std::this_thread::sleep_for(std::chrono::microseconds(500));
@@ -98,6 +101,7 @@ int main() {
   std::printf("worker start: exec -> health 200 (%d runs)\n", kRuns);
   b::print_row("exec /bin/true + wait (baseline)", b::stats_of(baseline));
   b::print_row("exec concourse worker -> health 200", b::stats_of(ready));
-  std::printf("  idle RSS after 2 s: %.1f MiB (target < 30 MiB)\n", static_cast<double>(rss) / 1024);
+  std::printf("  idle RSS after 2 s: %.1f MiB (target < 30 MiB)\n",
+              static_cast<double>(rss) / 1024);
   return 0;
 }

@@ -32,8 +32,10 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  if (cmd == "worker") return concourse::cli::run_worker_command(argc - 1, argv + 1);
-  if (cmd == "plugins") return concourse::cli::run_plugins_command(argc - 1, argv + 1);
+  if (cmd == "worker")
+    return concourse::cli::run_worker_command(argc - 1, argv + 1);
+  if (cmd == "plugins")
+    return concourse::cli::run_plugins_command(argc - 1, argv + 1);
   std::cerr << "error: unknown command '" << cmd << "'\n" << kUsage;
   return 2;
 }

@@ -15,14 +15,16 @@ namespace {
 
 std::string hostname_or(const std::string& fallback) {
   char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0') return buf;
+  if (gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0')
+    return buf;
   return fallback;
 }
 
 std::string default_plugin_dir() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "plugins";
+  if (ec)
+    return "plugins";
   return (exe.parent_path().parent_path() / "plugins").string();
 }
 
@@ -61,7 +63,8 @@ Parsed parse(int argc, char** argv) {
   fs.add_string("plugin-dir", &c.plugin_dir, "directory of plugin shared objects");
   fs.add_string("runtime", &c.runtime, "runtime plugin: NAME or NAME@VERSION");
   fs.add_string("runtime-config", &c.runtime_config, "JSON configuration for the runtime plugin");
-  fs.add_int("max-containers", &max_containers, "most containers the runtime may hold (0 = no limit)");
+  fs.add_int("max-containers", &max_containers,
+             "most containers the runtime may hold (0 = no limit)");
   fs.add_list("healthcheck-probe", &c.probes, "health probe plugin to run (default: all loaded)");
   fs.add_string("bind-ip", &c.bind_ip, "IP address on which to listen for the Garden server");
   fs.add_int("bind-port", &bind_port, "port on which to listen for the Garden server");
@@ -99,14 +102,16 @@ Parsed parse(int argc, char** argv) {
     throw core::UsageError("--baggageclaim-p2p-interface-family must be 4 or 6");
   }
   c.baggageclaim_p2p_interface_family = static_cast<int>(family);
-  if (max_containers < 0) throw core::UsageError("--max-containers must be >= 0");
+  if (max_containers < 0)
+    throw core::UsageError("--max-containers must be >= 0");
   if (fs.was_set("max-containers")) {
     // Merged into the runtime's config: it is the runtime that enforces the limit.
     auto pos = c.runtime_config.rfind('}');
     bool empty_obj = c.runtime_config.find_first_not_of(" {}\n\t") == std::string::npos;
-    if (pos == std::string::npos) throw core::UsageError("--runtime-config must be a JSON object");
-    c.runtime_config.insert(pos, std::string(empty_obj ? "" : ",") + "\"max_containers\":" +
-                                     std::to_string(max_containers));
+    if (pos == std::string::npos)
+      throw core::UsageError("--runtime-config must be a JSON object");
+    c.runtime_config.insert(pos, std::string(empty_obj ? "" : ",") +
+                                     "\"max_containers\":" + std::to_string(max_containers));
   }
   c.work_dir = std::filesystem::absolute(c.work_dir).lexically_normal().string();
   c.plugin_dir = std::filesystem::absolute(c.plugin_dir).lexically_normal().string();
@@ -121,7 +126,8 @@ int run_worker_command(int argc, char** argv) {
   Parsed p;
   try {
     p = parse(argc, argv);
-    if (p.help) return 0;
+    if (p.help)
+      return 0;
     concourse::log::configure(concourse::log::parse_level(p.log_level),
                               concourse::log::parse_format(p.log_format));
   } catch (const std::exception& e) {

@@ -12,41 +12,55 @@ std::vector<std::string> split_commas(const std::string& s) {
   std::string item;
   std::istringstream in(s);
   while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
+    if (!item.empty())
+      out.push_back(item);
   }
   return out;
 }
 
 bool parse_bool(const std::string& v, const std::string& name) {
-  if (v == "true" || v == "1" || v == "yes") return true;
-  if (v == "false" || v == "0" || v == "no") return false;
+  if (v == "true" || v == "1" || v == "yes")
+    return true;
+  if (v == "false" || v == "0" || v == "no")
+    return false;
   throw UsageError("invalid boolean '" + v + "' for --" + name);
 }
 
 }  // namespace
 
 std::chrono::nanoseconds parse_duration(const std::string& text) {
-  if (text == "0") return std::chrono::nanoseconds(0);
-  if (text.empty()) throw UsageError("empty duration");
+  if (text == "0")
+    return std::chrono::nanoseconds(0);
+  if (text.empty())
+    throw UsageError("empty duration");
   long double total = 0;
   size_t i = 0;
   while (i < text.size()) {
     size_t start = i;
     while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
       ++i;
-    if (start == i) throw UsageError("invalid duration '" + text + "'");
+    if (start == i)
+      throw UsageError("invalid duration '" + text + "'");
     long double value = std::stold(text.substr(start, i - start));
     size_t ustart = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])))
+      ++i;
     std::string unit = text.substr(ustart, i - ustart);
     long double scale;
-    if (unit == "ns") scale = 1;
-    else if (unit == "us" || unit == "µs") scale = 1e3;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "s") scale = 1e9;
-    else if (unit == "m") scale = 60e9;
-    else if (unit == "h") scale = 3600e9;
-    else throw UsageError("invalid duration '" + text + "': unknown unit '" + unit + "'");
+    if (unit == "ns")
+      scale = 1;
+    else if (unit == "us" || unit == "µs")
+      scale = 1e3;
+    else if (unit == "ms")
+      scale = 1e6;
+    else if (unit == "s")
+      scale = 1e9;
+    else if (unit == "m")
+      scale = 60e9;
+    else if (unit == "h")
+      scale = 3600e9;
+    else
+      throw UsageError("invalid duration '" + text + "': unknown unit '" + unit + "'");
     total += value * scale;
   }
   return std::chrono::nanoseconds(static_cast<int64_t>(total));
@@ -54,11 +68,16 @@ std::chrono::nanoseconds parse_duration(const std::string& text) {
 
 std::string format_duration(std::chrono::nanoseconds d) {
   auto ns = d.count();
-  if (ns == 0) return "0s";
-  if (ns % 3600'000'000'000 == 0) return std::to_string(ns / 3600'000'000'000) + "h";
-  if (ns % 60'000'000'000 == 0) return std::to_string(ns / 60'000'000'000) + "m";
-  if (ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
-  if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
+  if (ns == 0)
+    return "0s";
+  if (ns % 3600'000'000'000 == 0)
+    return std::to_string(ns / 3600'000'000'000) + "h";
+  if (ns % 60'000'000'000 == 0)
+    return std::to_string(ns / 60'000'000'000) + "m";
+  if (ns % 1'000'000'000 == 0)
+    return std::to_string(ns / 1'000'000'000) + "s";
+  if (ns % 1'000'000 == 0)
+    return std::to_string(ns / 1'000'000) + "ms";
   return std::to_string(ns) + "ns";
 }
 
@@ -66,7 +85,8 @@ FlagSet::FlagSet(std::string command) : command_(std::move(command)) {}
 
 std::string FlagSet::env_name(const std::string& flag) {
   std::string out = "CONCOURSE_";
-  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  for (char c : flag)
+    out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
   return out;
 }
 
@@ -95,7 +115,8 @@ void FlagSet::add_int(const std::string& name, int64_t* target, std::string help
     try {
       size_t used = 0;
       *target = std::stoll(v, &used);
-      if (used != v.size()) throw std::invalid_argument(v);
+      if (used != v.size())
+        throw std::invalid_argument(v);
     } catch (const std::exception&) {
       throw UsageError("invalid number '" + v + "' for --" + name);
     }
@@ -122,12 +143,14 @@ void FlagSet::add_list(const std::string& name, std::vector<std::string>* target
   f.apply = [target](const std::string& v) { target->push_back(v); };
 }
 
-void FlagSet::require(const std::string& name) { flags_.at(name).required = true; }
+void FlagSet::require(const std::string& name) {
+  flags_.at(name).required = true;
+}
 
-void FlagSet::apply(const std::string& name, Flag& flag, const std::string& value,
-                    bool from_env) {
+void FlagSet::apply(const std::string& name, Flag& flag, const std::string& value, bool from_env) {
   if (flag.is_list && from_env) {
-    for (const auto& item : split_commas(value)) flag.apply(item);
+    for (const auto& item : split_commas(value))
+      flag.apply(item);
   } else {
     flag.apply(value);
   }
@@ -147,7 +170,8 @@ std::vector<std::string> FlagSet::parse(int argc, char** argv, int start) {
   for (int i = start; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--") {
-      for (++i; i < argc; ++i) positional.emplace_back(argv[i]);
+      for (++i; i < argc; ++i)
+        positional.emplace_back(argv[i]);
       break;
     }
     if (arg.rfind("--", 0) != 0) {
@@ -163,13 +187,15 @@ std::vector<std::string> FlagSet::parse(int argc, char** argv, int start) {
       has_value = true;
     }
     auto it = flags_.find(name);
-    if (it == flags_.end()) throw UsageError("unknown flag '--" + name + "'");
+    if (it == flags_.end())
+      throw UsageError("unknown flag '--" + name + "'");
     Flag& flag = it->second;
     if (!has_value) {
       if (flag.is_bool) {
         value = "true";
       } else {
-        if (i + 1 >= argc) throw UsageError("expected a value for --" + name);
+        if (i + 1 >= argc)
+          throw UsageError("expected a value for --" + name);
         value = argv[++i];
       }
     }
@@ -196,10 +222,13 @@ std::string FlagSet::usage() const {
   for (const auto& [name, flag] : flags_) {
     std::string left = "  --" + name + (flag.is_bool ? "" : "=VALUE");
     out << left;
-    if (left.size() < 40) out << std::string(40 - left.size(), ' ');
+    if (left.size() < 40)
+      out << std::string(40 - left.size(), ' ');
     out << ' ' << flag.help;
-    if (!flag.default_text.empty()) out << " (default: " << flag.default_text << ")";
-    if (flag.required) out << " (required)";
+    if (!flag.default_text.empty())
+      out << " (default: " << flag.default_text << ")";
+    if (flag.required)
+      out << " (required)";
     out << " [$" << env_name(name) << "]\n";
   }
   return out.str();

@@ -34,12 +34,18 @@ std::shared_ptr<spdlog::logger> sink() {
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::Trace: return "trace";
-    case Level::Debug: return "debug";
-    case Level::Info: return "info";
-    case Level::Warn: return "warn";
-    case Level::Error: return "error";
-    case Level::Off: return "off";
+    case Level::Trace:
+      return "trace";
+    case Level::Debug:
+      return "debug";
+    case Level::Info:
+      return "info";
+    case Level::Warn:
+      return "warn";
+    case Level::Error:
+      return "error";
+    case Level::Off:
+      return "off";
   }
   return "info";
 }
@@ -69,9 +75,11 @@ std::string redact(std::string s) {
 }
 
 bool needs_quotes(std::string_view v) {
-  if (v.empty()) return true;
+  if (v.empty())
+    return true;
   for (char c : v) {
-    if (c == ' ' || c == '"' || c == '=' || c == '\n' || c == '\t') return true;
+    if (c == ' ' || c == '"' || c == '=' || c == '\n' || c == '\t')
+      return true;
   }
   return false;
 }
@@ -79,19 +87,27 @@ bool needs_quotes(std::string_view v) {
 }  // namespace
 
 Level parse_level(std::string_view s) {
-  if (s == "trace") return Level::Trace;
-  if (s == "debug") return Level::Debug;
-  if (s == "info") return Level::Info;
-  if (s == "warn") return Level::Warn;
-  if (s == "error" || s == "fatal") return Level::Error;
+  if (s == "trace")
+    return Level::Trace;
+  if (s == "debug")
+    return Level::Debug;
+  if (s == "info")
+    return Level::Info;
+  if (s == "warn")
+    return Level::Warn;
+  if (s == "error" || s == "fatal")
+    return Level::Error;
   throw std::invalid_argument("unknown log level '" + std::string(s) +
                               "' (expected debug, info, warn, error or fatal)");
 }
 
 Format parse_format(std::string_view s) {
-  if (s == "text") return Format::Text;
-  if (s == "json") return Format::Json;
-  throw std::invalid_argument("unknown log format '" + std::string(s) + "' (expected text or json)");
+  if (s == "text")
+    return Format::Text;
+  if (s == "json")
+    return Format::Json;
+  throw std::invalid_argument("unknown log format '" + std::string(s) +
+                              "' (expected text or json)");
 }
 
 void configure(Level level, Format format) {
@@ -99,34 +115,45 @@ void configure(Level level, Format format) {
   g_format = format;
 }
 
-Level current_level() noexcept { return g_level.load(); }
+Level current_level() noexcept {
+  return g_level.load();
+}
 
 void register_secret(std::string value) {
-  if (value.size() < 3) return;  // redacting tiny strings would shred every line
+  if (value.size() < 3)
+    return;  // redacting tiny strings would shred every line
   std::lock_guard lock(g_secrets_mu);
   g_secrets.push_back(std::move(value));
 }
 
-Logger::Logger(std::string component) { base_.emplace_back("component", std::move(component)); }
+Logger::Logger(std::string component) {
+  base_.emplace_back("component", std::move(component));
+}
 
 Logger Logger::child(Fields extra) const {
   Logger out = *this;
-  for (auto& f : extra) out.base_.push_back(std::move(f));
+  for (auto& f : extra)
+    out.base_.push_back(std::move(f));
   return out;
 }
 
-bool Logger::enabled(Level level) const noexcept { return level >= g_level.load(); }
+bool Logger::enabled(Level level) const noexcept {
+  return level >= g_level.load();
+}
 
 void Logger::write(Level level, std::string_view event, const Fields& fields) const {
-  if (!enabled(level)) return;
+  if (!enabled(level))
+    return;
   std::string line;
   if (g_format.load() == Format::Json) {
     nlohmann::json j;
     j["timestamp"] = timestamp();
     j["level"] = level_name(level);
     j["message"] = std::string(event);
-    for (const auto& [k, v] : base_) j[k] = v;
-    for (const auto& [k, v] : fields) j[k] = v;
+    for (const auto& [k, v] : base_)
+      j[k] = v;
+    for (const auto& [k, v] : fields)
+      j[k] = v;
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
     line = timestamp();
@@ -139,14 +166,16 @@ void Logger::write(Level level, std::string_view event, const Fields& fields) co
       line += f.first;
       line += '=';
       if (needs_quotes(f.second)) {
-        line += nlohmann::json(f.second).dump(-1, ' ', false,
-                                               nlohmann::json::error_handler_t::replace);
+        line +=
+            nlohmann::json(f.second).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       } else {
         line += f.second;
       }
     };
-    for (const auto& f : base_) append(f);
-    for (const auto& f : fields) append(f);
+    for (const auto& f : base_)
+      append(f);
+    for (const auto& f : fields)
+      append(f);
   }
   sink()->info(redact(std::move(line)));
 }

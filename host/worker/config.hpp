@@ -9,15 +9,15 @@
 namespace concourse::worker {
 
 struct WorkerConfig {
-  std::string name;                 // registration name; default the hostname
+  std::string name;  // registration name; default the hostname
   std::vector<std::string> tags;
   std::string team;
   bool ephemeral = false;
-  std::string work_dir;             // required; parent of volumes/, overlays/, containers/, plugins/
-  std::string plugin_dir;           // where runtime/probe/gc/... plugins are scanned
-  std::string runtime;              // "name" or "name@version"
+  std::string work_dir;    // required; parent of volumes/, overlays/, containers/, plugins/
+  std::string plugin_dir;  // where runtime/probe/gc/... plugins are scanned
+  std::string runtime;     // "name" or "name@version"
   std::string runtime_config = "{}";  // JSON handed to the runtime's instance_create
-  std::vector<std::string> probes;  // health probe plugins to run; empty = every loaded one
+  std::vector<std::string> probes;    // health probe plugins to run; empty = every loaded one
 
   std::string bind_ip = "127.0.0.1";  // Garden
   uint16_t bind_port = 7777;

@@ -33,9 +33,11 @@ class HealthHandler : public Poco::Net::HTTPRequestHandler {
     auto outcomes = runner_->run_all();
     nlohmann::json failures = nlohmann::json::array();
     for (const auto& o : outcomes) {
-      if (!o.healthy) failures.push_back({{"probe", o.name}, {"error", o.message}});
+      if (!o.healthy)
+        failures.push_back({{"probe", o.name}, {"error", o.message}});
     }
-    if (runner_->empty()) failures.push_back({{"probe", ""}, {"error", "no health probe loaded"}});
+    if (runner_->empty())
+      failures.push_back({{"probe", ""}, {"error", "no health probe loaded"}});
     if (failures.empty()) {
       resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
       resp.setContentLength(0);
@@ -59,7 +61,8 @@ class HealthFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   HealthFactory(std::shared_ptr<ProbeRunner> runner, concourse::log::Logger log)
       : runner_(std::move(runner)), log_(std::move(log)) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
     return new HealthHandler(runner_, log_);
   }
 
@@ -116,7 +119,8 @@ std::vector<ProbeOutcome> ProbeRunner::run_all() {
       }
       slot->done_cv.notify_all();
       std::lock_guard lock(mu_);
-      if (--in_flight_ == 0) idle_.notify_all();
+      if (--in_flight_ == 0)
+        idle_.notify_all();
     }).detach();
   }
   std::vector<ProbeOutcome> out;
@@ -135,7 +139,9 @@ HealthServer::HealthServer(std::string bind_ip, uint16_t port, std::shared_ptr<P
                            concourse::log::Logger log)
     : bind_ip_(std::move(bind_ip)), port_(port), runner_(std::move(runner)), log_(std::move(log)) {}
 
-HealthServer::~HealthServer() { stop(); }
+HealthServer::~HealthServer() {
+  stop();
+}
 
 void HealthServer::start() {
   try {
@@ -144,8 +150,8 @@ void HealthServer::start() {
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(8);
     params->setKeepAlive(false);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new HealthFactory(runner_, log_), socket,
-                                                      params);
+    server_ =
+        std::make_unique<Poco::Net::HTTPServer>(new HealthFactory(runner_, log_), socket, params);
     server_->start();
   } catch (const Poco::Exception& e) {
     throw core::Error(CC_E_UNAVAILABLE, "listen on " + bind_ip_ + ":" + std::to_string(port_) +

@@ -21,7 +21,8 @@ struct Reply {
 };
 
 void set_error(cc_error* err, int32_t code, const std::string& message) {
-  if (err == nullptr || err->struct_size < sizeof(cc_error)) return;
+  if (err == nullptr || err->struct_size < sizeof(cc_error))
+    return;
   err->code = code;
   std::snprintf(err->message, sizeof err->message, "%s", message.c_str());
 }
@@ -30,7 +31,8 @@ Poco::Timespan timeout_of(const cc_call_ctx* call) {
   int64_t remaining_ns = 5'000'000'000;
   if (call != nullptr && call->deadline_ns != 0) {
     remaining_ns = call->deadline_ns - core::plugin::monotonic_now_ns();
-    if (remaining_ns < 1'000'000) remaining_ns = 1'000'000;
+    if (remaining_ns < 1'000'000)
+      remaining_ns = 1'000'000;
   }
   return Poco::Timespan(remaining_ns / 1000);
 }
@@ -68,7 +70,9 @@ int32_t guarded(cc_error* err, const char* what, F&& f) noexcept {
   return err != nullptr ? err->code : CC_E_INTERNAL;
 }
 
-std::string to_string(cc_str s) { return s.len == 0 ? std::string() : std::string(s.ptr, s.len); }
+std::string to_string(cc_str s) {
+  return s.len == 0 ? std::string() : std::string(s.ptr, s.len);
+}
 
 int32_t status_error(cc_error* err, const char* what, const Reply& r) {
   set_error(err, r.status == 404 ? CC_E_NOT_FOUND : CC_E_UNAVAILABLE,
@@ -101,11 +105,13 @@ int32_t LocalWorkerApi::garden_list(void* ctx, const cc_call_ctx* call, cc_str_s
   auto* self = static_cast<LocalWorkerApi*>(ctx);
   return guarded(err, "garden list", [&] {
     auto r = request(self->garden_host_, self->garden_port_, "GET", "/containers", "", call);
-    if (r.status != 200) return status_error(err, "garden list", r);
+    if (r.status != 200)
+      return status_error(err, "garden list", r);
     auto j = nlohmann::json::parse(r.body);
     for (const auto& h : j.value("Handles", nlohmann::json::array())) {
       auto s = h.get<std::string>();
-      if (out != nullptr) out->add(out->ctx, cc_str{s.data(), s.size()});
+      if (out != nullptr)
+        out->add(out->ctx, cc_str{s.data(), s.size()});
     }
     return CC_OK;
   });
@@ -116,11 +122,13 @@ int32_t LocalWorkerApi::volumes_list(void* ctx, const cc_call_ctx* call, cc_str_
   auto* self = static_cast<LocalWorkerApi*>(ctx);
   return guarded(err, "baggageclaim list volumes", [&] {
     auto r = request(self->bc_host_, self->bc_port_, "GET", "/volumes", "", call);
-    if (r.status != 200) return status_error(err, "baggageclaim list volumes", r);
+    if (r.status != 200)
+      return status_error(err, "baggageclaim list volumes", r);
     auto j = nlohmann::json::parse(r.body);
     for (const auto& v : j) {
       auto s = v.value("handle", std::string());
-      if (out != nullptr) out->add(out->ctx, cc_str{s.data(), s.size()});
+      if (out != nullptr)
+        out->add(out->ctx, cc_str{s.data(), s.size()});
     }
     return CC_OK;
   });
@@ -132,9 +140,11 @@ int32_t LocalWorkerApi::volume_create_empty(void* ctx, const cc_call_ctx* call, 
   return guarded(err, "baggageclaim create volume", [&] {
     nlohmann::json body{{"handle", to_string(handle)}, {"strategy", {{"type", "empty"}}}};
     auto r = request(self->bc_host_, self->bc_port_, "POST", "/volumes", body.dump(), call);
-    if (r.status != 201) return status_error(err, "baggageclaim create volume", r);
+    if (r.status != 201)
+      return status_error(err, "baggageclaim create volume", r);
     auto path = nlohmann::json::parse(r.body).value("path", std::string());
-    if (path_out != nullptr) path_out->add(path_out->ctx, cc_str{path.data(), path.size()});
+    if (path_out != nullptr)
+      path_out->add(path_out->ctx, cc_str{path.data(), path.size()});
     return CC_OK;
   });
 }
@@ -143,9 +153,10 @@ int32_t LocalWorkerApi::volume_destroy(void* ctx, const cc_call_ctx* call, cc_st
                                        cc_error* err) {
   auto* self = static_cast<LocalWorkerApi*>(ctx);
   return guarded(err, "baggageclaim destroy volume", [&] {
-    auto r = request(self->bc_host_, self->bc_port_, "DELETE", "/volumes/" + to_string(handle),
-                     "", call);
-    if (r.status != 204 && r.status != 404) return status_error(err, "destroy volume", r);
+    auto r = request(self->bc_host_, self->bc_port_, "DELETE", "/volumes/" + to_string(handle), "",
+                     call);
+    if (r.status != 204 && r.status != 404)
+      return status_error(err, "destroy volume", r);
     return CC_OK;
   });
 }
@@ -155,10 +166,12 @@ int32_t LocalWorkerApi::container_create(void* ctx, const cc_call_ctx* call, cc_
   auto* self = static_cast<LocalWorkerApi*>(ctx);
   return guarded(err, "garden create container", [&] {
     nlohmann::json body{{"handle", to_string(handle)}};
-    if (rootfs.len > 0) body["rootfs"] = to_string(rootfs);
-    auto r = request(self->garden_host_, self->garden_port_, "POST", "/containers", body.dump(),
-                     call);
-    if (r.status != 200) return status_error(err, "garden create container", r);
+    if (rootfs.len > 0)
+      body["rootfs"] = to_string(rootfs);
+    auto r =
+        request(self->garden_host_, self->garden_port_, "POST", "/containers", body.dump(), call);
+    if (r.status != 200)
+      return status_error(err, "garden create container", r);
     return CC_OK;
   });
 }
@@ -169,7 +182,8 @@ int32_t LocalWorkerApi::container_destroy(void* ctx, const cc_call_ctx* call, cc
   return guarded(err, "garden destroy container", [&] {
     auto r = request(self->garden_host_, self->garden_port_, "DELETE",
                      "/containers/" + to_string(handle), "", call);
-    if (r.status != 200 && r.status != 404) return status_error(err, "destroy container", r);
+    if (r.status != 200 && r.status != 404)
+      return status_error(err, "destroy container", r);
     return CC_OK;
   });
 }

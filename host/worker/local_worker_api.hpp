@@ -24,14 +24,12 @@ class LocalWorkerApi {
  private:
   static int32_t garden_ping(void* ctx, const cc_call_ctx* call, cc_error* err);
   static int32_t garden_list(void* ctx, const cc_call_ctx* call, cc_str_sink* out, cc_error* err);
-  static int32_t volumes_list(void* ctx, const cc_call_ctx* call, cc_str_sink* out,
-                              cc_error* err);
+  static int32_t volumes_list(void* ctx, const cc_call_ctx* call, cc_str_sink* out, cc_error* err);
   static int32_t volume_create_empty(void* ctx, const cc_call_ctx* call, cc_str handle,
                                      cc_str_sink* path_out, cc_error* err);
-  static int32_t volume_destroy(void* ctx, const cc_call_ctx* call, cc_str handle,
-                                cc_error* err);
-  static int32_t container_create(void* ctx, const cc_call_ctx* call, cc_str handle,
-                                  cc_str rootfs, cc_error* err);
+  static int32_t volume_destroy(void* ctx, const cc_call_ctx* call, cc_str handle, cc_error* err);
+  static int32_t container_create(void* ctx, const cc_call_ctx* call, cc_str handle, cc_str rootfs,
+                                  cc_error* err);
   static int32_t container_destroy(void* ctx, const cc_call_ctx* call, cc_str handle,
                                    cc_error* err);
 
@@ -39,9 +37,11 @@ class LocalWorkerApi {
   uint16_t garden_port_ = 0;
   std::string bc_host_ = "127.0.0.1";
   uint16_t bc_port_ = 0;
-  cc_worker_api api_{sizeof(cc_worker_api), this,         &garden_ping,      &garden_list,
-                     &volumes_list,          &volume_create_empty, &volume_destroy,
-                     &container_create,      &container_destroy};
+  cc_worker_api api_{sizeof(cc_worker_api), this,
+                     &garden_ping,          &garden_list,
+                     &volumes_list,         &volume_create_empty,
+                     &volume_destroy,       &container_create,
+                     &container_destroy};
 };
 
 }  // namespace concourse::worker

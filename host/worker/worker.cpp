@@ -37,8 +37,10 @@ std::string names_of(const std::vector<std::shared_ptr<plugin::LoadedModule>>& m
                      uint32_t kind) {
   std::string out;
   for (const auto& m : mods) {
-    if (m->kind() != kind) continue;
-    if (!out.empty()) out += ", ";
+    if (m->kind() != kind)
+      continue;
+    if (!out.empty())
+      out += ", ";
     out += m->name() + "@" + m->version();
   }
   return out.empty() ? "none" : out;
@@ -61,7 +63,8 @@ std::vector<std::shared_ptr<plugin::LoadedModule>> select_probes(
   }
   std::map<std::string, bool> seen;
   for (const auto& m : registry.list()) {
-    if (m->kind() != CC_KIND_HEALTH_PROBE || seen[m->name()]) continue;
+    if (m->kind() != CC_KIND_HEALTH_PROBE || seen[m->name()])
+      continue;
     seen[m->name()] = true;
     out.push_back(registry.find(CC_KIND_HEALTH_PROBE, m->name()));
   }
@@ -75,7 +78,9 @@ Worker::Worker(WorkerConfig config)
       log_(concourse::log::Logger("worker").child({{"worker", config_.name}})),
       state_(std::make_unique<State>()) {}
 
-Worker::~Worker() { stop(); }
+Worker::~Worker() {
+  stop();
+}
 
 void Worker::start() {
   auto t0 = Clock::now();
@@ -89,7 +94,8 @@ void Worker::start() {
   ropts.worker = state_->worker_api.api();
   State* st = state_.get();
   ropts.on_process_exit = [st](uint64_t token, int32_t status, std::string_view error) {
-    if (auto* g = st->garden_ptr.load()) g->on_process_exit(token, status, error);
+    if (auto* g = st->garden_ptr.load())
+      g->on_process_exit(token, status, error);
   };
   state_->registry = std::make_unique<plugin::Registry>(std::move(ropts));
   if (!fs::is_directory(config_.plugin_dir)) {
@@ -102,10 +108,9 @@ void Worker::start() {
 
   auto runtime = state_->registry->find(CC_KIND_RUNTIME, config_.runtime);
   if (!runtime) {
-    throw core::Error(CC_E_NOT_FOUND,
-                      "runtime '" + config_.runtime + "' not found in " + config_.plugin_dir +
-                          "; available runtimes: " +
-                          names_of(state_->registry->list(), CC_KIND_RUNTIME));
+    throw core::Error(CC_E_NOT_FOUND, "runtime '" + config_.runtime + "' not found in " +
+                                          config_.plugin_dir + "; available runtimes: " +
+                                          names_of(state_->registry->list(), CC_KIND_RUNTIME));
   }
   state_->runtime = plugin::Instance::create(runtime, config_.runtime_config, config_.work_dir);
   std::string runtime_name = runtime->name() + "@" + runtime->version();
@@ -118,8 +123,8 @@ void Worker::start() {
   gopts.request_timeout = config_.garden_request_timeout;
   garden::RuntimeBinding binding{state_->runtime->vtable<cc_runtime_vtable>(),
                                  state_->runtime->get(), runtime->capabilities(), runtime_name};
-  state_->garden = std::make_unique<garden::Server>(gopts, binding,
-                                                    concourse::log::Logger("garden"));
+  state_->garden =
+      std::make_unique<garden::Server>(gopts, binding, concourse::log::Logger("garden"));
   state_->garden_ptr = state_->garden.get();
   state_->garden->start();
 
@@ -142,60 +147,69 @@ void Worker::start() {
   std::vector<ProbeBinding> bindings;
   for (const auto& m : select_probes(*state_->registry, config_.probes)) {
     auto inst = plugin::Instance::create(m, "{}", config_.work_dir);
-    bindings.push_back({inst->vtable<cc_probe_vtable>(), inst->get(),
-                        m->name() + "@" + m->version()});
+    bindings.push_back(
+        {inst->vtable<cc_probe_vtable>(), inst->get(), m->name() + "@" + m->version()});
     state_->probes.push_back(std::move(inst));
   }
-  if (bindings.empty()) log_.warn("no-health-probes", {{"plugin_dir", config_.plugin_dir}});
-  state_->probe_runner = std::make_shared<ProbeRunner>(std::move(bindings),
-                                                       config_.healthcheck_timeout,
-                                                       concourse::log::Logger("healthcheck"));
-  state_->health = std::make_unique<HealthServer>(config_.healthcheck_bind_ip,
-                                                  config_.healthcheck_bind_port,
-                                                  state_->probe_runner,
-                                                  concourse::log::Logger("healthcheck"));
+  if (bindings.empty())
+    log_.warn("no-health-probes", {{"plugin_dir", config_.plugin_dir}});
+  state_->probe_runner = std::make_shared<ProbeRunner>(
+      std::move(bindings), config_.healthcheck_timeout, concourse::log::Logger("healthcheck"));
+  state_->health =
+      std::make_unique<HealthServer>(config_.healthcheck_bind_ip, config_.healthcheck_bind_port,
+                                     state_->probe_runner, concourse::log::Logger("healthcheck"));
   state_->health->start();
   state_->started = true;
 
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
-  log_.info("worker-ready",
-            {{"garden", config_.bind_ip + ":" + std::to_string(state_->garden->port())},
-             {"baggageclaim", config_.baggageclaim_bind_ip + ":" +
-                                  std::to_string(state_->baggageclaim->port())},
-             {"healthcheck", config_.healthcheck_bind_ip + ":" +
-                                 std::to_string(state_->health->port())},
-             {"runtime", runtime_name},
-             {"duration_ms", std::to_string(ms)}});
+  log_.info(
+      "worker-ready",
+      {{"garden", config_.bind_ip + ":" + std::to_string(state_->garden->port())},
+       {"baggageclaim",
+        config_.baggageclaim_bind_ip + ":" + std::to_string(state_->baggageclaim->port())},
+       {"healthcheck", config_.healthcheck_bind_ip + ":" + std::to_string(state_->health->port())},
+       {"runtime", runtime_name},
+       {"duration_ms", std::to_string(ms)}});
 }
 
 void Worker::stop() {
-  if (!state_) return;
+  if (!state_)
+    return;
   // Order matters: stop taking requests first, then release plugin instances, then modules.
-  if (state_->health) state_->health->stop();
+  if (state_->health)
+    state_->health->stop();
   state_->health.reset();
   state_->probe_runner.reset();
   state_->probes.clear();
-  if (state_->garden) state_->garden->stop();
-  if (state_->baggageclaim) state_->baggageclaim->stop();
+  if (state_->garden)
+    state_->garden->stop();
+  if (state_->baggageclaim)
+    state_->baggageclaim->stop();
   state_->garden_ptr = nullptr;
   state_->garden.reset();
   state_->baggageclaim.reset();
   state_->runtime.reset();
   state_->registry.reset();
-  if (state_->started) log_.info("worker-stopped");
+  if (state_->started)
+    log_.info("worker-stopped");
   state_->started = false;
 }
 
-uint16_t Worker::garden_port() const { return state_->garden ? state_->garden->port() : 0; }
+uint16_t Worker::garden_port() const {
+  return state_->garden ? state_->garden->port() : 0;
+}
 uint16_t Worker::baggageclaim_port() const {
   return state_->baggageclaim ? state_->baggageclaim->port() : 0;
 }
-uint16_t Worker::health_port() const { return state_->health ? state_->health->port() : 0; }
+uint16_t Worker::health_port() const {
+  return state_->health ? state_->health->port() : 0;
+}
 
 void block_worker_signals() {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
+  for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGUSR2})
+    sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A client that hangs up mid-stream must not kill the worker.
   std::signal(SIGPIPE, SIG_IGN);
@@ -207,10 +221,12 @@ int run_worker(const WorkerConfig& config) {
   worker.start();
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
+  for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGUSR2})
+    sigaddset(&set, s);
   for (;;) {
     int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
+    if (sigwait(&set, &sig) != 0)
+      continue;
     if (sig == SIGUSR1 || sig == SIGUSR2) {
       // Without a TSA there is no ATC to drain builds from: landing and retiring both end
       // this process and keep containers and volumes for a restart in place.

@@ -26,12 +26,13 @@ namespace {
 class WorkerHttp : public ::testing::Test {
  protected:
   void SetUp() override {
-    worker_ = std::make_unique<WorkerProcess>(
-        CONCOURSE_BIN, test_worker_args(work_.path(), CONCOURSE_PLUGIN_DIR));
+    worker_ = std::make_unique<WorkerProcess>(CONCOURSE_BIN,
+                                              test_worker_args(work_.path(), CONCOURSE_PLUGIN_DIR));
     worker_->start();
   }
   void TearDown() override {
-    if (worker_) EXPECT_EQ(worker_->stop(SIGTERM), 0) << worker_->log();
+    if (worker_)
+      EXPECT_EQ(worker_->stop(SIGTERM), 0) << worker_->log();
   }
   uint16_t garden() const { return worker_->endpoints().garden; }
   uint16_t bc() const { return worker_->endpoints().baggageclaim; }
@@ -54,9 +55,9 @@ TEST_F(WorkerHttp, ContainerLifecycleWithPropertiesAndFilters) {
                 R"({"handle":"c1","properties":{"team":"main","kind":"task"}})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["Handle"], "c1");
-  ASSERT_EQ(http("POST", garden(), "/containers", R"({"handle":"c2","properties":{"team":"x"}})")
-                .status,
-            200);
+  ASSERT_EQ(
+      http("POST", garden(), "/containers", R"({"handle":"c2","properties":{"team":"x"}})").status,
+      200);
   auto list = json::parse(http("GET", garden(), "/containers?team=main").body);
   EXPECT_EQ(list["Handles"], json::array({"c1"}));
   EXPECT_EQ(json::parse(http("GET", garden(), "/containers").body)["Handles"].size(), 2u);
@@ -107,10 +108,8 @@ TEST_F(WorkerHttp, HostileInputGetsClearErrorsAndNoDamage) {
   // An archive whose entry climbs out of the destination, and one that writes through a
   // symlink pointing outside it.
   std::string evil = TarBuilder().file("../../../../../../../.." + victim, "pwned\n").finish();
-  std::string via_link = TarBuilder()
-                             .symlink("escape", outside.path())
-                             .file("escape/victim", "pwned\n")
-                             .finish();
+  std::string via_link =
+      TarBuilder().symlink("escape", outside.path()).file("escape/victim", "pwned\n").finish();
   auto r = http("PUT", garden(), "/containers/h1/files?destination=/", evil);
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_FALSE(fs::exists(victim));
@@ -138,12 +137,11 @@ TEST_F(WorkerHttp, VolumesStreamAndCopyOnWrite) {
   TempDir src;
   std::ofstream(src.path() + "/f") << "payload\n";
   std::string tgz = shell("tar -C " + src.path() + " -czf - .");
-  ASSERT_EQ(http("PUT", bc(), "/volumes/p/stream-in?path=sub", tgz,
-                 {{"Content-Encoding", "gzip"}})
+  ASSERT_EQ(http("PUT", bc(), "/volumes/p/stream-in?path=sub", tgz, {{"Content-Encoding", "gzip"}})
                 .status,
             204);
-  auto child = http("POST", bc(), "/volumes",
-                    R"({"handle":"c","strategy":{"type":"cow","volume":"p"}})");
+  auto child =
+      http("POST", bc(), "/volumes", R"({"handle":"c","strategy":{"type":"cow","volume":"p"}})");
   ASSERT_EQ(child.status, 201) << child.body;
   auto path = json::parse(child.body)["path"].get<std::string>();
   EXPECT_EQ(shell("cat " + path + "/sub/f"), "payload\n");

@@ -18,7 +18,8 @@ HttpReply http(const std::string& method, uint16_t port, const std::string& path
   Poco::Net::HTTPClientSession session("127.0.0.1", port);
   session.setTimeout(Poco::Timespan(30, 0));
   Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-  for (const auto& [k, v] : headers) req.set(k, v);
+  for (const auto& [k, v] : headers)
+    req.set(k, v);
   if (!body.empty() || method == "POST" || method == "PUT") {
     req.setContentLength(static_cast<std::streamsize>(body.size()));
   }
@@ -38,13 +39,16 @@ HttpReply http(const std::string& method, uint16_t port, const std::string& path
 
 std::string shell(const std::string& script) {
   std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(script.c_str(), "r"), ::pclose);
-  if (!p) throw std::runtime_error("popen failed: " + script);
+  if (!p)
+    throw std::runtime_error("popen failed: " + script);
   std::string out;
   std::array<char, 4096> buf{};
   size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p.get())) > 0) out.append(buf.data(), n);
+  while ((n = std::fread(buf.data(), 1, buf.size(), p.get())) > 0)
+    out.append(buf.data(), n);
   int rc = ::pclose(p.release());
-  if (rc != 0) throw std::runtime_error("command failed (" + std::to_string(rc) + "): " + script);
+  if (rc != 0)
+    throw std::runtime_error("command failed (" + std::to_string(rc) + "): " + script);
   return out;
 }
 

@@ -14,7 +14,8 @@ struct HttpReply {
 };
 
 HttpReply http(const std::string& method, uint16_t port, const std::string& path,
-               const std::string& body = "", const std::map<std::string, std::string>& headers = {});
+               const std::string& body = "",
+               const std::map<std::string, std::string>& headers = {});
 
 // Runs script with /bin/sh and returns its stdout; throws on a non-zero exit.
 std::string shell(const std::string& script);

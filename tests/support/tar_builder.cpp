@@ -15,7 +15,8 @@ void put_octal(char* field, size_t width, unsigned long long value) {
 
 void TarBuilder::header(const std::string& name, char type, size_t size, unsigned mode,
                         const std::string& link) {
-  if (name.size() > 100 || link.size() > 100) throw std::invalid_argument("name too long");
+  if (name.size() > 100 || link.size() > 100)
+    throw std::invalid_argument("name too long");
   char h[512] = {};
   std::memcpy(h, name.data(), name.size());
   put_octal(h + 100, 8, mode);
@@ -29,7 +30,8 @@ void TarBuilder::header(const std::string& name, char type, size_t size, unsigne
   std::memcpy(h + 263, "00", 2);
   std::memset(h + 148, ' ', 8);
   unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
+  for (unsigned char c : h)
+    sum += c;
   std::snprintf(h + 148, 8, "%06o", sum);
   h[155] = ' ';
   data_.append(h, sizeof h);
@@ -57,6 +59,8 @@ TarBuilder& TarBuilder::hardlink(const std::string& name, const std::string& tar
   return *this;
 }
 
-std::string TarBuilder::finish() const { return data_ + std::string(1024, '\0'); }
+std::string TarBuilder::finish() const {
+  return data_ + std::string(1024, '\0');
+}
 
 }  // namespace concourse::testing

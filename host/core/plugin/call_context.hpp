@@ -30,9 +30,11 @@ class CallContext {
 
   // What host->is_cancelled(ctx) answers: cancelled, or past the deadline.
   static bool is_cancelled(const cc_call_ctx* ctx) noexcept {
-    if (ctx == nullptr || ctx->host_private == nullptr) return false;
+    if (ctx == nullptr || ctx->host_private == nullptr)
+      return false;
     auto* self = static_cast<const CallContext*>(ctx->host_private);
-    if (self->cancelled_.load(std::memory_order_acquire)) return true;
+    if (self->cancelled_.load(std::memory_order_acquire))
+      return true;
     return ctx->deadline_ns != 0 && monotonic_now_ns() > ctx->deadline_ns;
   }
 

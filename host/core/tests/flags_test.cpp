@@ -13,7 +13,8 @@ namespace {
 
 std::vector<char*> argv_of(std::vector<std::string>& args) {
   std::vector<char*> out;
-  for (auto& a : args) out.push_back(a.data());
+  for (auto& a : args)
+    out.push_back(a.data());
   return out;
 }
 
@@ -39,8 +40,9 @@ TEST(FlagSet, ParsesFormsAndRejectsUnknown) {
   fs.add_bool("ephemeral", &eph, "eph");
   fs.add_list("tag", &tags, "tags");
   fs.add_duration("healthcheck-timeout", &timeout, "t");
-  std::vector<std::string> args{"x", "--work-dir", "/w", "--bind-ip=0.0.0.0", "--ephemeral",
-                                "--tag", "a", "--tag=b", "--healthcheck-timeout", "2s"};
+  std::vector<std::string> args{
+      "x",     "--work-dir", "/w",      "--bind-ip=0.0.0.0",     "--ephemeral",
+      "--tag", "a",          "--tag=b", "--healthcheck-timeout", "2s"};
   auto argv = argv_of(args);
   fs.parse(static_cast<int>(argv.size()), argv.data(), 1);
   EXPECT_EQ(work_dir, "/w");

@@ -16,8 +16,9 @@ TEST(Log, RedactsRegisteredSecretsAndWritesJson) {
   concourse::log::configure(Level::Info, concourse::log::Format::Json);
   concourse::log::register_secret("hunter2-secret");
   testing::internal::CaptureStderr();
-  concourse::log::Logger("test").child({{"handle", "h1"}}).info("did-thing",
-                                                                {{"token", "hunter2-secret"}});
+  concourse::log::Logger("test")
+      .child({{"handle", "h1"}})
+      .info("did-thing", {{"token", "hunter2-secret"}});
   std::string out = testing::internal::GetCapturedStderr();
   concourse::log::configure(Level::Info, concourse::log::Format::Text);
   EXPECT_NE(out.find("\"message\":\"did-thing\""), std::string::npos) << out;

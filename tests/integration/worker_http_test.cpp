@@ -31,8 +31,9 @@ class WorkerHttp : public ::testing::Test {
     worker_->start();
   }
   void TearDown() override {
-    if (worker_)
+    if (worker_) {
       EXPECT_EQ(worker_->stop(SIGTERM), 0) << worker_->log();
+    }
   }
   uint16_t garden() const { return worker_->endpoints().garden; }
   uint16_t bc() const { return worker_->endpoints().baggageclaim; }

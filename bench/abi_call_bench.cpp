@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   std::string plugin_dir = argc > 1 ? argv[1] : CONCOURSE_PLUGIN_DIR;
   auto work = std::filesystem::temp_directory_path() / "cc-abi-bench";
   std::filesystem::create_directories(work);
-  plugin::Registry registry({(work / "cache").string(), {}, nullptr});
+  plugin::Registry registry({(work / "cache").string(), {}, nullptr, ""});
   registry.scan(plugin_dir);
   auto mod = registry.find(CC_KIND_RUNTIME, "houdini");
   if (!mod) {

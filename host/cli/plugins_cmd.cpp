@@ -195,7 +195,9 @@ int run_plugins_command(int argc, char** argv) {
              : (fs::path(o.work_dir) / "plugins" / ".cache").string();
     int rc;
     {
-      plugin::Registry registry({cache, {}, nullptr});
+      plugin::RegistryOptions ropts{
+          cache, {}, nullptr, fs::read_symlink("/proc/self/exe").string()};
+      plugin::Registry registry(ropts);
       rc = verb == "list" ? list(registry, o) : inspect(registry, o, positional[0]);
     }
     if (temp)

@@ -92,6 +92,7 @@ void Worker::start() {
   plugin::RegistryOptions ropts;
   ropts.cache_dir = (fs::path(config_.work_dir) / "plugins" / ".cache").string();
   ropts.worker = state_->worker_api.api();
+  ropts.verify_exe = fs::read_symlink("/proc/self/exe").string();
   State* st = state_.get();
   ropts.on_process_exit = [st](uint64_t token, int32_t status, std::string_view error) {
     if (auto* g = st->garden_ptr.load())

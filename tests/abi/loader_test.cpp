@@ -24,7 +24,7 @@ std::string fixture(const std::string& name) {
 }
 
 plugin::LoadOutcome load(const std::string& name, const std::string& cache = "") {
-  return plugin::load_module(fixture(name), plugin::RegistryOptions{cache, {}, nullptr});
+  return plugin::load_module(fixture(name), plugin::RegistryOptions{cache, {}, nullptr, ""});
 }
 
 void expect_refused(const std::string& name, RefusalReason reason, const std::string& needle) {
@@ -71,7 +71,7 @@ TEST(PluginLoader, RefusesFilesThatAreNotPlugins) {
                                                                    "ELF\x01\x01\x01",
                                                                    7)
                                                             << std::string(57, '\0');
-  plugin::RegistryOptions o{dir.path() + "/cache", {}, nullptr};
+  plugin::RegistryOptions o{dir.path() + "/cache", {}, nullptr, ""};
   auto text = plugin::load_module(dir.path() + "/text.so", o);
   ASSERT_TRUE(text.refusal);
   EXPECT_EQ(text.refusal->reason, RefusalReason::NotElf);
@@ -105,7 +105,7 @@ TEST(PluginRegistry, ScansADirectoryLoadsTheGoodRefusesTheBad) {
   // The same name and version twice is refused the second time.
   fs::copy_file(fixture("good_1_0_0"), dir.path() + "/zz_copy_of_good.so");
   std::ofstream(dir.path() + "/README.txt") << "not a plugin, not even looked at";
-  plugin::Registry reg({cache.path(), {}, nullptr});
+  plugin::Registry reg({cache.path(), {}, nullptr, ""});
   auto result = reg.scan(dir.path());
   EXPECT_EQ(result.loaded.size(), 3u);
   ASSERT_EQ(result.refused.size(), 3u);
@@ -123,7 +123,7 @@ TEST(PluginRegistry, OverwritingALoadedPluginFileIsHarmless) {
   TempDir dir, cache;
   std::string path = dir.path() + "/runtime.so";
   fs::copy_file(fixture("good_1_0_0"), path);
-  plugin::Registry reg({cache.path(), {}, nullptr});
+  plugin::Registry reg({cache.path(), {}, nullptr, ""});
   reg.scan(dir.path());
   auto mod = reg.find(CC_KIND_RUNTIME, "fixture");
   ASSERT_TRUE(mod);
@@ -137,7 +137,7 @@ TEST(PluginRegistry, OverwritingALoadedPluginFileIsHarmless) {
   err.struct_size = sizeof err;
   EXPECT_EQ(inst->vtable<cc_runtime_vtable>()->ping(inst->get(), ctx.get(), &err), CC_OK);
   // A second scan sees the new version beside the old one.
-  plugin::Registry reg2({cache.path(), {}, nullptr});
+  plugin::Registry reg2({cache.path(), {}, nullptr, ""});
   reg2.scan(dir.path());
   EXPECT_EQ(reg2.find(CC_KIND_RUNTIME, "fixture")->version(), "1.1.0");
 }
@@ -154,5 +154,22 @@ TEST(PluginVerify, ACrashingPluginIsReportedNotFatal) {
   auto bad = plugin::verify_in_child(CONCOURSE_BIN, fixture("minor_too_new"));
   EXPECT_FALSE(bad.ok);
   EXPECT_EQ(bad.reason, "abi-minor-too-new");
+}
+
+TEST(PluginVerify, AScanWithAVerifierSurvivesACrashingPlugin) {
+  TempDir dir, cache;
+  for (auto n : {"good_1_0_0", "segfaults"})
+    fs::copy_file(fixture(n), dir.path() + "/" + n + ".so");
+  plugin::Registry reg({cache.path(), {}, nullptr, CONCOURSE_BIN});
+  auto result = reg.scan(dir.path());
+  ASSERT_EQ(result.loaded.size(), 1u);
+  ASSERT_EQ(result.refused.size(), 1u);
+  EXPECT_EQ(result.refused[0].reason, RefusalReason::EntryCrashed);
+  // The verdict for the good one is cached by content: a second scan spawns no verifier for it.
+  bool marker = false;
+  for (const auto& e : fs::directory_iterator(cache.path())) {
+    marker = marker || e.path().extension() == ".verified";
+  }
+  EXPECT_TRUE(marker);
 }
 #endif

@@ -187,9 +187,13 @@ TEST(WorkerPlugins, BadPluginsAreRefusedAndTheRestLoad) {
   TempDir work, plugins;
   fs::copy(CONCOURSE_PLUGIN_DIR, plugins.path(), fs::copy_options::recursive);
   std::ofstream(plugins.path() + "/garbage.so") << "this is not an ELF object";
+  fs::copy_file(std::string(ABI_FIXTURE_DIR) + "/segfaults.so", plugins.path() + "/crashes.so");
+  fs::copy_file(std::string(ABI_FIXTURE_DIR) + "/minor_too_new.so", plugins.path() + "/newer.so");
   WorkerProcess w(CONCOURSE_BIN, test_worker_args(work.path(), plugins.path()));
   w.start();
   EXPECT_NE(w.log().find("garbage.so"), std::string::npos) << w.log();
+  EXPECT_NE(w.log().find("entry-crashed"), std::string::npos) << w.log();
+  EXPECT_NE(w.log().find("abi-minor-too-new"), std::string::npos) << w.log();
   EXPECT_EQ(http("GET", w.endpoints().health, "/").status, 200);
   w.stop();
 }

@@ -38,4 +38,13 @@ const char* to_string(RefusalReason r) noexcept {
   return "unknown";
 }
 
+RefusalReason refusal_from_string(const std::string& s) noexcept {
+  for (int i = 0; i <= static_cast<int>(RefusalReason::Duplicate); ++i) {
+    auto r = static_cast<RefusalReason>(i);
+    if (s == to_string(r))
+      return r;
+  }
+  return RefusalReason::EntryCrashed;
+}
+
 }  // namespace concourse::core::plugin

@@ -25,6 +25,8 @@ enum class RefusalReason {
 };
 
 const char* to_string(RefusalReason r) noexcept;
+// Inverse of to_string; EntryCrashed for anything unknown (a verifier that died mid-answer).
+RefusalReason refusal_from_string(const std::string& s) noexcept;
 
 struct Refusal {
   std::string path;

@@ -9,6 +9,7 @@
 
 #include "core/plugin/elf_check.hpp"
 #include "core/plugin/module_parts.hpp"
+#include "core/plugin/verify.hpp"
 
 namespace concourse::core::plugin {
 namespace fs = std::filesystem;
@@ -52,11 +53,35 @@ LoadOutcome refuse(const std::string& path, RefusalReason r, std::string msg) {
   return {nullptr, Refusal{path, r, std::move(msg)}};
 }
 
+// Runs the child-process verification once per plugin content; a marker file remembers success.
+std::optional<Refusal> verified(const std::string& path, const RegistryOptions& o) {
+  if (o.verify_exe.empty())
+    return std::nullopt;
+  fs::path marker;
+  if (!o.cache_dir.empty()) {
+    marker = fs::path(o.cache_dir) / (sha256_of(path) + ".verified");
+    if (fs::exists(marker))
+      return std::nullopt;
+  }
+  auto v = verify_in_child(o.verify_exe, path);
+  if (!v.ok)
+    return Refusal{path, refusal_from_string(v.reason), v.message};
+  if (!marker.empty()) {
+    fs::create_directories(marker.parent_path());
+    std::ofstream(marker) << v.name << "@" << v.version << "\n";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 LoadOutcome load_module(const std::string& path, const RegistryOptions& options) {
-  if (auto bad = check_elf(path))
+  if (auto bad = check_elf(path)) {
     return {nullptr, std::move(bad)};
+  }
+  if (auto bad = verified(path, options)) {
+    return {nullptr, std::move(bad)};
+  }
   auto parts = std::make_unique<LoadedModule::Parts>();
   parts->source_path = path;
   parts->sha256 = sha256_of(path);

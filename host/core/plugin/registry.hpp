@@ -21,6 +21,11 @@ struct RegistryOptions {
   std::string cache_dir;  // content-addressed private copies live here (created on demand)
   ProcessExitFn on_process_exit;
   const cc_worker_api* worker = nullptr;
+  // When set (the worker's own binary), every plugin whose content was not verified before is
+  // first loaded by `<verify_exe> plugins verify --child` in a child process, so one that crashes
+  // or hangs in its entry is refused instead of taking this process down. Verdicts are cached
+  // by content hash in cache_dir.
+  std::string verify_exe;
 };
 
 struct ScanResult {

@@ -44,7 +44,15 @@ int main(int argc, char** argv) {
   });
   // The run alone, on one long-lived container: what a task's process costs on its own.
   gt::http(port, "POST", "/containers", R"({"handle":"warm"})");
-  auto run_only = b::measure(20, runs, [&] { gt::run_process(port, "warm", {{"path", "true"}}); });
+  std::vector<double> run_only;
+  try {
+    run_only = b::measure(20, runs, [&] { gt::run_process(port, "warm", {{"path", "true"}}); });
+  } catch (const std::exception& e) {
+    const auto& log = worker.log();
+    std::fprintf(stderr, "error in warm runs: %s\nworker log tail:\n%s\n", e.what(),
+                 log.substr(log.size() > 8000 ? log.size() - 8000 : 0).c_str());
+    return 1;
+  }
   auto so = b::stats_of(ours), sr = b::stats_of(raw), sw = b::stats_of(run_only);
   std::printf("container lifecycle, houdini (%d runs)\n", runs);
   b::print_row("fork/exec/wait of true (baseline)", sr);

@@ -7,8 +7,12 @@
 namespace concourse::testing {
 namespace {
 
+// Octal, zero-padded to width-1 digits, NUL-terminated, as ustar headers want.
 void put_octal(char* field, size_t width, unsigned long long value) {
-  std::snprintf(field, width, "%0*llo", static_cast<int>(width - 1), value);
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%0*llo", static_cast<int>(width - 1), value);
+  if (n < 0 || static_cast<size_t>(n) >= width) throw std::invalid_argument("value too large");
+  std::memcpy(field, buf, static_cast<size_t>(n) + 1);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/http/body.hpp"
 #include "worker/baggageclaim/streaming.hpp"
 
 namespace concourse::worker::baggageclaim {
@@ -132,10 +133,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       status = e.code() == CC_E_CONFLICT ? 422
                : e.code() == CC_E_LIMIT  ? 403
                                          : core::http_status_for(e.code());
-      fail(resp, status, e.what());
+      fail(req, resp, status, e.what());
     } catch (const std::exception& e) {
       status = 500;
-      fail(resp, status, e.what());
+      fail(req, resp, status, e.what());
     }
     auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
@@ -147,9 +148,14 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   }
 
  private:
-  void fail(Poco::Net::HTTPServerResponse& resp, int status, const std::string& message) {
+  void fail(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp, int status,
+            const std::string& message) {
     if (resp.sent())
       return;  // a stream already started; the connection is the only channel
+    // A client still sending a refused body would get a reset instead of our answer: read what is
+    // left (bounded, so a hostile sender cannot keep us busy) and close afterwards.
+    http::drain_request_body(req, 64 << 20);
+    resp.setKeepAlive(false);
     send_json(resp, static_cast<HTTPResponse::HTTPStatus>(status), {{"error", message}});
   }
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "support/concourse_process.hpp"
+
 namespace concourse::testing {
 
 struct WorkerEndpoints {
@@ -22,7 +24,6 @@ class WorkerProcess {
  public:
   // binary: path of `concourse`; args appended after "worker".
   WorkerProcess(std::string binary, std::vector<std::string> args);
-  ~WorkerProcess();
   WorkerProcess(const WorkerProcess&) = delete;
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
@@ -31,21 +32,16 @@ class WorkerProcess {
   // Sends sig and waits for exit; returns the exit status (128+N when killed by N).
   int stop(int sig = 15, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
   const WorkerEndpoints& endpoints() const { return endpoints_; }
-  // Everything the worker logged so far (drains what is pending without blocking).
-  const std::string& log();
-  std::chrono::nanoseconds time_to_ready() const { return time_to_ready_; }
+  // Everything the worker logged so far.
+  std::string log() const { return process_.log(); }
+  std::chrono::nanoseconds time_to_ready() const { return process_.time_to_ready(); }
+  ConcourseProcess& process() { return process_; }
 
  private:
-  void drain(int timeout_ms);
-  std::string binary_;
-  std::vector<std::string> args_;
-  pid_t pid_ = -1;
-  int log_fd_ = -1;
-  std::string log_;
+  ConcourseProcess process_;
   WorkerEndpoints endpoints_;
-  std::chrono::nanoseconds time_to_ready_{0};
 };
 
 // Default args for a test worker: every port 0, loopback only, JSON logs, the given dirs.

@@ -7,7 +7,7 @@ packages=(
   libpoco-dev nlohmann-json3-dev libspdlog-dev libarchive-dev libzstd-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   abigail-tools binutils busybox-static tar gzip zstd
-  libpq-dev postgresql libssh-dev openssh-client libyaml-cpp-dev
+  libpq-dev postgresql libssh-dev openssh-client libyaml-cpp-dev libssl-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -26,6 +26,9 @@ struct ConnParams {
   std::string sslmode = "disable";
   std::chrono::nanoseconds connect_timeout = std::chrono::minutes(5);
   int max_connections = 8;
+  // How long a caller waits for a free pooled connection before CC_E_UNAVAILABLE.
+  std::chrono::nanoseconds pool_wait_timeout = std::chrono::seconds(30);
+  std::string ca_cert, client_cert, client_key;  // --postgres-ca-cert/-client-cert/-client-key
 
   std::string conninfo() const;  // libpq keyword/value string, values quoted
 };
@@ -58,6 +61,10 @@ class Connection {
   // their text. Throws core::Error(CC_E_CONFLICT) on unique violation, CC_E_UNAVAILABLE when the
   // server is gone, CC_E_INTERNAL otherwise (message carries PostgreSQL's).
   virtual Rows exec(const std::string& sql, const std::vector<Param>& params = {}) = 0;
+
+ protected:
+  // Lets implementations fill a Rows (whose fields only Connection may touch).
+  static Rows make_rows(std::vector<std::vector<std::optional<std::string>>> rows, size_t affected);
 };
 
 class Database {

@@ -39,7 +39,6 @@ struct Parsed {
   worker::WorkerConfig config;
   std::string log_level = "info";
   std::string log_format = "text";
-  std::vector<std::string> tsa_hosts;
   bool help = false;
 };
 
@@ -66,6 +65,15 @@ Parsed parse(int argc, char** argv) {
   fs.add_int("max-containers", &max_containers,
              "most containers the runtime may hold (0 = no limit)");
   fs.add_list("healthcheck-probe", &c.probes, "health probe plugin to run (default: all loaded)");
+  fs.add_string("gc-strategy", &c.gc_strategy, "GC strategy plugin: NAME or NAME@VERSION");
+  fs.add_string("gc-strategy-config", &c.gc_strategy_config,
+                "JSON configuration for the GC strategy plugin");
+  fs.add_duration("sweep-interval", &c.sweep_interval,
+                  "interval on which containers and volumes are swept");
+  fs.add_int("container-sweeper-max-in-flight", &c.container_sweeper_max_in_flight,
+             "most containers destroyed at once");
+  fs.add_int("volume-sweeper-max-in-flight", &c.volume_sweeper_max_in_flight,
+             "most volumes destroyed at once");
   fs.add_string("bind-ip", &c.bind_ip, "IP address on which to listen for the Garden server");
   fs.add_int("bind-port", &bind_port, "port on which to listen for the Garden server");
   fs.add_duration("garden-default-grace-time", &c.garden_default_grace_time,
@@ -86,7 +94,14 @@ Parsed parse(int argc, char** argv) {
   fs.add_string("healthcheck-bind-ip", &c.healthcheck_bind_ip, "IP address of the health endpoint");
   fs.add_int("healthcheck-bind-port", &hc_port, "port of the health endpoint");
   fs.add_duration("healthcheck-timeout", &c.healthcheck_timeout, "deadline of one health check");
-  fs.add_list("tsa-host", &p.tsa_hosts, "TSA host to register with (not in this build)");
+  fs.add_list("tsa-host", &c.tsa_hosts,
+              "TSA host:port to register with (repeatable; default 127.0.0.1:2222)");
+  fs.add_string("tsa-public-key", &c.tsa_public_key,
+                "authorized_keys file of the TSA host keys to accept");
+  fs.add_string("tsa-worker-private-key", &c.tsa_worker_private_key,
+                "private key the worker authenticates to the TSA with");
+  fs.add_duration("connection-drain-timeout", &c.connection_drain_timeout,
+                  "how long a cancelled registration may drain forwarded connections");
   fs.add_string("log-level", &p.log_level, "debug, info, warn, error or fatal");
   fs.add_string("log-format", &p.log_format, "text or json");
   if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
@@ -98,6 +113,12 @@ Parsed parse(int argc, char** argv) {
   c.bind_port = to_port(bind_port, "bind-port");
   c.baggageclaim_bind_port = to_port(bc_port, "baggageclaim-bind-port");
   c.healthcheck_bind_port = to_port(hc_port, "healthcheck-bind-port");
+  if (c.sweep_interval.count() <= 0)
+    throw core::UsageError("--sweep-interval must be positive");
+  if (c.container_sweeper_max_in_flight < 1)
+    throw core::UsageError("--container-sweeper-max-in-flight must be >= 1");
+  if (c.volume_sweeper_max_in_flight < 1)
+    throw core::UsageError("--volume-sweeper-max-in-flight must be >= 1");
   if (family != 4 && family != 6) {
     throw core::UsageError("--baggageclaim-p2p-interface-family must be 4 or 6");
   }
@@ -113,6 +134,13 @@ Parsed parse(int argc, char** argv) {
     c.runtime_config.insert(pos, std::string(empty_obj ? "" : ",") +
                                      "\"max_containers\":" + std::to_string(max_containers));
   }
+  // As Concourse: any --tsa-* flag turns registration on; without, the worker is standalone.
+  c.tsa_enabled = fs.was_set("tsa-host") || fs.was_set("tsa-public-key") ||
+                  fs.was_set("tsa-worker-private-key");
+  if (c.tsa_enabled && (c.tsa_worker_private_key.empty() || c.tsa_public_key.empty()))
+    throw core::UsageError("--tsa-worker-private-key and --tsa-public-key are required with --tsa-*");
+  if (c.tsa_hosts.empty())
+    c.tsa_hosts = {"127.0.0.1:2222"};
   c.work_dir = std::filesystem::absolute(c.work_dir).lexically_normal().string();
   c.plugin_dir = std::filesystem::absolute(c.plugin_dir).lexically_normal().string();
   return p;
@@ -132,11 +160,6 @@ int run_worker_command(int argc, char** argv) {
                               concourse::log::parse_format(p.log_format));
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  }
-  if (!p.tsa_hosts.empty()) {
-    std::cerr << "error: --tsa-host: registration with a web node is not part of this build yet; "
-                 "run without it to serve Garden and Baggageclaim standalone\n";
     return 2;
   }
   try {

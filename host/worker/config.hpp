@@ -19,6 +19,12 @@ struct WorkerConfig {
   std::string runtime_config = "{}";  // JSON handed to the runtime's instance_create
   std::vector<std::string> probes;    // health probe plugins to run; empty = every loaded one
 
+  std::string gc_strategy = "default";    // GC strategy plugin: "name" or "name@version"
+  std::string gc_strategy_config = "{}";  // JSON handed to the strategy's instance_create
+  std::chrono::nanoseconds sweep_interval = std::chrono::seconds(30);
+  int64_t container_sweeper_max_in_flight = 5;
+  int64_t volume_sweeper_max_in_flight = 3;
+
   std::string bind_ip = "127.0.0.1";  // Garden
   uint16_t bind_port = 7777;
   std::chrono::nanoseconds garden_default_grace_time{0};
@@ -34,6 +40,14 @@ struct WorkerConfig {
   std::string healthcheck_bind_ip = "0.0.0.0";
   uint16_t healthcheck_bind_port = 8888;
   std::chrono::nanoseconds healthcheck_timeout = std::chrono::seconds(5);
+
+  // Registration with a web node through its TSA; off (standalone) unless a --tsa-* flag was
+  // given. tsa_hosts defaults to 127.0.0.1:2222 then.
+  bool tsa_enabled = false;
+  std::vector<std::string> tsa_hosts;
+  std::string tsa_public_key;          // authorized_keys-format file of accepted host keys
+  std::string tsa_worker_private_key;  // the worker's SSH key
+  std::chrono::nanoseconds connection_drain_timeout = std::chrono::hours(1);
 };
 
 }  // namespace concourse::worker

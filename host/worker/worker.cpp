@@ -9,6 +9,8 @@
 #include "core/error.hpp"
 #include "core/plugin/registry.hpp"
 #include "worker/baggageclaim/server.hpp"
+#include "worker/beacon/beacon.hpp"
+#include "worker/beacon/lifecycle.hpp"
 #include "worker/garden/server.hpp"
 #include "worker/health_server.hpp"
 #include "worker/local_worker_api.hpp"
@@ -28,6 +30,7 @@ struct Worker::State {
   std::vector<std::unique_ptr<plugin::Instance>> probes;
   std::shared_ptr<ProbeRunner> probe_runner;
   std::unique_ptr<HealthServer> health;
+  std::unique_ptr<beacon::Beacon> beacon;
   bool started = false;
 };
 
@@ -69,6 +72,31 @@ std::vector<std::shared_ptr<plugin::LoadedModule>> select_probes(
     out.push_back(registry.find(CC_KIND_HEALTH_PROBE, m->name()));
   }
   return out;
+}
+
+// The address the beacon dials for the TSA's forwarded connections: a wildcard bind is
+// reached on loopback.
+std::string local_addr(const std::string& ip, uint16_t port) {
+  return (ip == "0.0.0.0" ? std::string("127.0.0.1") : ip) + ":" + std::to_string(port);
+}
+
+std::unique_ptr<beacon::Beacon> make_beacon(const WorkerConfig& c, uint16_t garden_port,
+                                            uint16_t bc_port) {
+  beacon::BeaconOptions o;
+  o.tsa_hosts = c.tsa_hosts.empty() ? std::vector<std::string>{"127.0.0.1:2222"} : c.tsa_hosts;
+  o.tsa_public_key = c.tsa_public_key;
+  o.worker_private_key = c.tsa_worker_private_key;
+  o.garden_addr = local_addr(c.bind_ip, garden_port);
+  o.baggageclaim_addr = local_addr(c.baggageclaim_bind_ip, bc_port);
+  o.drain_timeout = c.connection_drain_timeout;
+  beacon::WorkerInfo info;
+  info.name = c.name;
+  info.tags = c.tags;
+  info.team = c.team;
+  info.ephemeral = c.ephemeral;
+  // Resource types join the payload once the catalogue exists; the provider is the hook.
+  return std::make_unique<beacon::Beacon>(std::move(o), std::move(info), nullptr,
+                                          concourse::log::Logger("beacon"));
 }
 
 }  // namespace
@@ -160,6 +188,11 @@ void Worker::start() {
       std::make_unique<HealthServer>(config_.healthcheck_bind_ip, config_.healthcheck_bind_port,
                                      state_->probe_runner, concourse::log::Logger("healthcheck"));
   state_->health->start();
+  if (config_.tsa_enabled) {
+    state_->beacon =
+        make_beacon(config_, state_->garden->port(), state_->baggageclaim->port());
+    state_->beacon->start();
+  }
   state_->started = true;
 
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
@@ -176,7 +209,11 @@ void Worker::start() {
 void Worker::stop() {
   if (!state_)
     return;
-  // Order matters: stop taking requests first, then release plugin instances, then modules.
+  // Order matters: leave the TSA, stop taking requests, then release plugin instances, then
+  // modules.
+  if (state_->beacon)
+    state_->beacon->stop();
+  state_->beacon.reset();
   if (state_->health)
     state_->health->stop();
   state_->health.reset();
@@ -205,6 +242,12 @@ uint16_t Worker::baggageclaim_port() const {
 uint16_t Worker::health_port() const {
   return state_->health ? state_->health->port() : 0;
 }
+TsaCommands* Worker::tsa_commands() const {
+  return state_->beacon.get();
+}
+beacon::Beacon* Worker::tsa_beacon() const {
+  return state_->beacon.get();
+}
 
 void block_worker_signals() {
   sigset_t set;
@@ -220,6 +263,15 @@ int run_worker(const WorkerConfig& config) {
   concourse::log::Logger log("worker");
   Worker worker(config);
   worker.start();
+  if (auto* b = worker.tsa_beacon()) {
+    beacon::LifecycleOptions lo;
+    lo.garden_url = "http://" + local_addr(config.bind_ip, worker.garden_port());
+    lo.baggageclaim_url =
+        "http://" + local_addr(config.baggageclaim_bind_ip, worker.baggageclaim_port());
+    int code = beacon::run_lifecycle(*b, lo, log);
+    worker.stop();
+    return code;
+  }
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGUSR2})

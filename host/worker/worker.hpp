@@ -11,6 +11,11 @@
 
 namespace concourse::worker {
 
+class TsaCommands;
+namespace beacon {
+class Beacon;
+}
+
 class Worker {
  public:
   explicit Worker(WorkerConfig config);
@@ -26,6 +31,9 @@ class Worker {
   uint16_t garden_port() const;
   uint16_t baggageclaim_port() const;
   uint16_t health_port() const;
+  // The TSA connection (GC sweeper/reporter commands); nullptr when running standalone.
+  TsaCommands* tsa_commands() const;
+  beacon::Beacon* tsa_beacon() const;
 
  private:
   struct State;

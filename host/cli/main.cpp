@@ -11,8 +11,11 @@ constexpr const char* kUsage =
     "Usage: concourse <command> [OPTIONS]\n"
     "\n"
     "Commands:\n"
+    "  web        run a web node: the ATC API and the TSA\n"
     "  worker     run a worker: the plugin host serving Garden, Baggageclaim and health\n"
     "  plugins    list, inspect or verify the plugins in a directory\n"
+    "  generate-key  write an RSA key pair (PEM private key, authorized_keys public key)\n"
+    "  migrate    show or change the database schema version\n"
     "\n"
     "Run 'concourse <command> --help' for a command's options.\n";
 
@@ -32,10 +35,16 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
+  if (cmd == "web")
+    return concourse::cli::run_web_command(argc - 1, argv + 1);
   if (cmd == "worker")
     return concourse::cli::run_worker_command(argc - 1, argv + 1);
+  if (cmd == "migrate")
+    return concourse::cli::run_migrate_command(argc - 1, argv + 1);
   if (cmd == "plugins")
     return concourse::cli::run_plugins_command(argc - 1, argv + 1);
+  if (cmd == "generate-key")
+    return concourse::cli::run_generate_key_command(argc - 1, argv + 1);
   std::cerr << "error: unknown command '" << cmd << "'\n" << kUsage;
   return 2;
 }

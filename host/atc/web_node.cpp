@@ -1,0 +1,143 @@
+#include "atc/web_node.hpp"
+
+#include "atc/db/teams.hpp"
+#include "atc/db/workers.hpp"
+#include "core/error.hpp"
+#include "core/flags.hpp"
+
+namespace concourse::atc {
+namespace {
+
+int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v)
+    out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+}  // namespace
+
+WebNode::WebNode(WebNodeOptions options, concourse::log::Logger log)
+    : options_(std::move(options)), log_(std::move(log)) {}
+
+WebNode::~WebNode() {
+  stop();
+}
+
+void WebNode::start() {
+  db_ = db::Database::open(options_.postgres, concourse::log::Logger("db"));
+  auth::setup_local_users(*db_, options_.local_users, options_.main_team_users, log_);
+
+  // The TSA's client-credentials secret. Tokens live in the shared database, so a token this
+  // node issues is accepted by every node; only issuing needs the secret, and this node's TSA
+  // asks this node's token endpoint. So a per-process random secret works with any number of
+  // web nodes, and nothing secret is stored. An explicit --tsa-client-secret (shared by every
+  // node) is accepted as well, for TSAs pointed at another node's token URL.
+  client_secret_ =
+      options_.tsa.client_secret.empty() ? auth::random_secret() : options_.tsa.client_secret;
+  concourse::log::register_secret(client_secret_);
+  auth::Config ac;
+  ac.worker_client_id = options_.tsa.client_id;
+  ac.worker_client_secrets = {client_secret_};
+  ac.token_ttl = options_.auth_duration;
+  auth_ = std::make_unique<auth::Authenticator>(*db_, ac);
+
+  api_ = std::make_unique<api::Server>(options_.api, *db_, *auth_, concourse::log::Logger("api"));
+  api_->start();
+  if (!options_.tsa.host_key_path.empty())
+    start_tsa();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
+  collector_ = std::thread([this] { collector_loop(); });
+  log_.info("web-started", {{"api_port", std::to_string(api_port())},
+                            {"tsa_port", std::to_string(tsa_port())},
+                            {"gc_interval", core::format_duration(options_.gc_interval)}});
+}
+
+void WebNode::start_tsa() {
+  tsa::Options t = options_.tsa;
+  t.client_secret = client_secret_;
+  if (t.atc_urls.empty()) {
+    const std::string& ip = options_.api.bind_ip;
+    std::string host = (ip.empty() || ip == "0.0.0.0" || ip == "::") ? "127.0.0.1" : ip;
+    t.atc_urls = {"http://" + host + ":" + std::to_string(api_->port())};
+  }
+  log_.info("tsa-starting", {{"atc_urls", join(t.atc_urls)}});
+  tsa_ = std::make_unique<tsa::Server>(std::move(t), concourse::log::Logger("tsa"));
+  tsa_->start();
+}
+
+void WebNode::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (collector_.joinable())
+    collector_.join();
+  if (tsa_) {
+    tsa_->stop();
+    tsa_.reset();
+  }
+  if (api_) {
+    api_->stop();
+    api_.reset();
+  }
+  auth_.reset();
+  db_.reset();
+}
+
+bool WebNode::collect_once() {
+  bool ran = db_->with_advisory_lock(db::kLockWorkerCollector, [this] {
+    int64_t now = now_unix();
+    auto changed = db::Workers(*db_).collect(now);
+    size_t tokens = db::Tokens(*db_).delete_expired(now);
+    collections_run_.fetch_add(1);
+    if (!changed.empty() || tokens > 0) {
+      log_.info("collected",
+                {{"workers_changed", join(changed)}, {"tokens_deleted", std::to_string(tokens)}});
+    }
+  });
+  if (!ran)
+    log_.debug("collector-skipped", {{"reason", "another web node holds the lock"}});
+  return ran;
+}
+
+void WebNode::collector_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (cv_.wait_for(lock, options_.gc_interval, [this] { return stopping_; }))
+      break;
+    lock.unlock();
+    try {
+      collect_once();
+    } catch (const std::exception& e) {
+      // A database outage must not end the loop: the next tick retries.
+      log_.error("collector-failed", {{"error", e.what()}});
+    }
+    lock.lock();
+  }
+}
+
+void WebNode::reload_tsa_keys() {
+  if (tsa_)
+    tsa_->reload_keys();
+}
+
+uint16_t WebNode::api_port() const {
+  return api_ ? api_->port() : 0;
+}
+
+uint16_t WebNode::tsa_port() const {
+  return tsa_ ? tsa_->port() : 0;
+}
+
+}  // namespace concourse::atc

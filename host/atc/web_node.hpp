@@ -1,0 +1,79 @@
+// `concourse web` as one object: the database (migrated at start), local users, the HTTP API,
+// the in-process TSA and the periodic worker collector. Several WebNodes may share a database;
+// the collector runs on whichever node holds its advisory lock at that moment.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "atc/api/server.hpp"
+#include "atc/auth/authenticator.hpp"
+#include "atc/auth/local_users.hpp"
+#include "atc/db/database.hpp"
+#include "core/log.hpp"
+#include "tsa/server.hpp"
+
+namespace concourse::atc {
+
+struct WebNodeOptions {
+  db::ConnParams postgres;
+  api::Options api;
+  std::vector<auth::LocalUser> local_users;
+  std::vector<std::string> main_team_users;
+  std::chrono::seconds auth_duration = std::chrono::hours(24);
+  std::chrono::nanoseconds gc_interval = std::chrono::seconds(30);
+  // The TSA runs when tsa.host_key_path is set. Empty atc_urls = this node's API; an empty
+  // client_secret = a random one made at start (see web_node.cpp for why that is enough).
+  tsa::Options tsa;
+};
+
+class WebNode {
+ public:
+  WebNode(WebNodeOptions options, concourse::log::Logger log);
+  ~WebNode();
+  WebNode(const WebNode&) = delete;
+  WebNode& operator=(const WebNode&) = delete;
+
+  // Opens and migrates the database, saves local users, starts the API, the TSA and the
+  // collector. Throws core::Error / core::UsageError with a message naming what failed.
+  void start();
+  void stop();  // idempotent
+
+  // One collector pass if this node wins the cluster-wide lock; false when another node holds
+  // it. Stalls, lands, retires and expires workers, then deletes expired tokens.
+  bool collect_once();
+  uint64_t collections_run() const { return collections_run_.load(); }
+
+  void reload_tsa_keys();
+  uint16_t api_port() const;
+  uint16_t tsa_port() const;
+  db::Database& database() { return *db_; }
+  const std::string& worker_client_secret() const { return client_secret_; }
+
+ private:
+  void start_tsa();
+  void collector_loop();
+
+  WebNodeOptions options_;
+  concourse::log::Logger log_;
+  std::string client_secret_;
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<api::Server> api_;
+  std::unique_ptr<tsa::Server> tsa_;
+
+  std::thread collector_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::atomic<uint64_t> collections_run_{0};
+};
+
+}  // namespace concourse::atc

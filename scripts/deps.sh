@@ -6,7 +6,7 @@ packages=(
   libboost1.81-dev libboost-filesystem1.81-dev libboost-system1.81-dev
   libpoco-dev nlohmann-json3-dev libspdlog-dev libarchive-dev libzstd-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  abigail-tools binutils busybox-static tar gzip zstd
+  abigail-tools binutils busybox-static tar gzip zstd tzdata
   libpq-dev postgresql libssh-dev openssh-client libyaml-cpp-dev libssl-dev
 )
 missing=()

@@ -1,9 +1,5 @@
 // `concourse generate-key -t rsa|ssh -f FILE [-b BITS]`: the keys a web node and its workers
 // need (session signing key, TSA host key, worker keys), as Concourse's command makes them.
-#include <libssh/libssh.h>
-#include <sys/stat.h>
-
-#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -53,24 +49,10 @@ int run_generate_key_command(int argc, char** argv) {
     std::cerr << "error: --bits must be at least 2048\n";
     return 2;
   }
-  ssh_key raw = nullptr;
-  if (ssh_pki_generate(SSH_KEYTYPE_RSA, bits, &raw) != SSH_OK) {
-    std::cerr << "error: cannot generate a " << bits << "-bit RSA key\n";
-    return 1;
-  }
-  tsa::KeyPtr key(raw);
-  // libssh writes RSA keys as PEM, which both Concourse key types accept.
-  mode_t old = umask(077);
-  int rc = ssh_pki_export_privkey_file(key.get(), nullptr, nullptr, nullptr, a.file.c_str());
-  umask(old);
-  if (rc != SSH_OK) {
-    std::cerr << "error: cannot write " << a.file << "\n";
-    return 1;
-  }
-  std::ofstream pub(a.file + ".pub");
-  pub << tsa::authorized_key_line(key.get()) << "\n";
-  if (!pub) {
-    std::cerr << "error: cannot write " << a.file << ".pub\n";
+  try {
+    tsa::write_rsa_key_pair(a.file, bits);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
     return 1;
   }
   std::cout << "wrote private key to " << a.file << "\nwrote public key to " << a.file << ".pub\n";

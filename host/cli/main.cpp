@@ -11,6 +11,7 @@ constexpr const char* kUsage =
     "Usage: concourse <command> [OPTIONS]\n"
     "\n"
     "Commands:\n"
+    "  quickstart run a web node and a worker in one process (embedded PostgreSQL)\n"
     "  web        run a web node: the ATC API and the TSA\n"
     "  worker     run a worker: the plugin host serving Garden, Baggageclaim and health\n"
     "  plugins    list, inspect or verify the plugins in a directory\n"
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
     return concourse::cli::run_web_command(argc - 1, argv + 1);
   if (cmd == "worker")
     return concourse::cli::run_worker_command(argc - 1, argv + 1);
+  if (cmd == "quickstart")
+    return concourse::cli::run_quickstart_command(argc - 1, argv + 1);
   if (cmd == "migrate")
     return concourse::cli::run_migrate_command(argc - 1, argv + 1);
   if (cmd == "plugins")

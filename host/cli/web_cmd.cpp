@@ -7,18 +7,13 @@
 
 #include "atc/db/flags.hpp"
 #include "atc/web_node.hpp"
+#include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
 #include "core/flags.hpp"
 #include "core/log.hpp"
 
 namespace concourse::cli {
 namespace {
-
-uint16_t web_port(int64_t v, const char* flag) {
-  if (v < 0 || v > 65535)
-    throw core::UsageError(std::string("invalid port ") + std::to_string(v) + " for --" + flag);
-  return static_cast<uint16_t>(v);
-}
 
 struct WebParsed {
   atc::WebNodeOptions options;
@@ -90,8 +85,8 @@ WebParsed parse_web(int argc, char** argv) {
   if (!fs.parse(argc, argv, 1).empty())
     throw core::UsageError("web takes no positional arguments");
   o.postgres = pg.finish();
-  o.api.bind_port = web_port(bind_port, "bind-port");
-  o.tsa.bind_port = web_port(tsa_port, "tsa-bind-port");
+  o.api.bind_port = to_port(bind_port, "bind-port");
+  o.tsa.bind_port = to_port(tsa_port, "tsa-bind-port");
   o.tsa.peer_address = peer;  // Concourse's web overrides --tsa-peer-address with its own
   o.auth_duration = std::chrono::duration_cast<std::chrono::seconds>(auth_duration);
   if (o.gc_interval.count() <= 0)

@@ -1,9 +1,8 @@
 // `concourse worker`: flags named as Concourse names them (and their CONCOURSE_* env vars).
-#include <unistd.h>
-
 #include <filesystem>
 #include <iostream>
 
+#include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/flags.hpp"
@@ -12,28 +11,6 @@
 
 namespace concourse::cli {
 namespace {
-
-std::string hostname_or(const std::string& fallback) {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0')
-    return buf;
-  return fallback;
-}
-
-std::string default_plugin_dir() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec)
-    return "plugins";
-  return (exe.parent_path().parent_path() / "plugins").string();
-}
-
-uint16_t to_port(int64_t v, const char* flag) {
-  if (v < 0 || v > 65535) {
-    throw core::UsageError(std::string("invalid port ") + std::to_string(v) + " for --" + flag);
-  }
-  return static_cast<uint16_t>(v);
-}
 
 struct Parsed {
   worker::WorkerConfig config;
@@ -46,7 +23,8 @@ Parsed parse(int argc, char** argv) {
   Parsed p;
   auto& c = p.config;
   c.name = hostname_or("worker");
-  c.plugin_dir = default_plugin_dir();
+  c.plugin_dir = install_dir("plugins");
+  c.resource_types_dir = install_dir("resource-types");
   c.runtime = "guardian";
   int64_t bind_port = c.bind_port, bc_port = c.baggageclaim_bind_port,
           hc_port = c.healthcheck_bind_port, family = c.baggageclaim_p2p_interface_family;
@@ -60,6 +38,8 @@ Parsed parse(int argc, char** argv) {
   fs.add_string("work-dir", &c.work_dir, "directory for containers, volumes and plugin state");
   fs.require("work-dir");
   fs.add_string("plugin-dir", &c.plugin_dir, "directory of plugin shared objects");
+  fs.add_string("resource-types", &c.resource_types_dir,
+                "directory of bundled resource types (<type>/rootfs.tgz + resource_metadata.json)");
   fs.add_string("runtime", &c.runtime, "runtime plugin: NAME or NAME@VERSION");
   fs.add_string("runtime-config", &c.runtime_config, "JSON configuration for the runtime plugin");
   fs.add_int("max-containers", &max_containers,
@@ -138,7 +118,8 @@ Parsed parse(int argc, char** argv) {
   c.tsa_enabled = fs.was_set("tsa-host") || fs.was_set("tsa-public-key") ||
                   fs.was_set("tsa-worker-private-key");
   if (c.tsa_enabled && (c.tsa_worker_private_key.empty() || c.tsa_public_key.empty()))
-    throw core::UsageError("--tsa-worker-private-key and --tsa-public-key are required with --tsa-*");
+    throw core::UsageError(
+        "--tsa-worker-private-key and --tsa-public-key are required with --tsa-*");
   if (c.tsa_hosts.empty())
     c.tsa_hosts = {"127.0.0.1:2222"};
   c.work_dir = std::filesystem::absolute(c.work_dir).lexically_normal().string();

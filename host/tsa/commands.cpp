@@ -61,11 +61,14 @@ bool count_active(Ctx& c, Json& worker) {
     }
     auto gj = Json::parse(g.body, nullptr, false);
     auto vj = Json::parse(v.body, nullptr, false);
-    if (!gj.is_object() || !gj.contains("handles") || !gj["handles"].is_array() || !vj.is_array()) {
-      c.log.warn("worker-unhealthy", {{"error", "unexpected list response"}});
+    // Garden's list is {"Handles":[...]} (Go field name, capital H).
+    if (!gj.is_object() || !gj.contains("Handles") || !gj["Handles"].is_array() ||
+        !vj.is_array()) {
+      c.log.warn("worker-unhealthy", {{"error", "unexpected list response"},
+                                      {"garden_body", g.body.substr(0, 200)}});
       return false;
     }
-    worker["active_containers"] = gj["handles"].size();
+    worker["active_containers"] = gj["Handles"].size();
     worker["active_volumes"] = vj.size();
     return true;
   } catch (const core::Error& e) {

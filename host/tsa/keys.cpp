@@ -1,5 +1,7 @@
 #include "tsa/keys.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -71,6 +73,23 @@ std::string authorized_key_line(ssh_key key) {
   std::string line = std::string(ssh_key_type_to_char(ssh_key_type(key))) + " " + b64;
   ssh_string_free_char(b64);
   return line;
+}
+
+void write_rsa_key_pair(const std::string& path, int bits) {
+  ssh_key raw = nullptr;
+  if (ssh_pki_generate(SSH_KEYTYPE_RSA, bits, &raw) != SSH_OK)
+    throw core::Error(CC_E_INTERNAL, "cannot generate a " + std::to_string(bits) + "-bit RSA key");
+  KeyPtr key(raw);
+  // libssh writes RSA keys as PEM, which both Concourse key types accept.
+  mode_t old = umask(077);
+  int rc = ssh_pki_export_privkey_file(key.get(), nullptr, nullptr, nullptr, path.c_str());
+  umask(old);
+  if (rc != SSH_OK)
+    throw core::Error(CC_E_INTERNAL, "cannot write " + path);
+  std::ofstream pub(path + ".pub");
+  pub << authorized_key_line(key.get()) << "\n";
+  if (!pub)
+    throw core::Error(CC_E_INTERNAL, "cannot write " + path + ".pub");
 }
 
 }  // namespace concourse::tsa

@@ -28,4 +28,8 @@ bool contains_key(const std::vector<KeyPtr>& keys, ssh_key key);
 // "ssh-rsa AAAA..." for key, the authorized_keys form.
 std::string authorized_key_line(ssh_key key);
 
+// Generates an RSA key: PEM private key at path (mode 0600), authorized_keys line at path.pub.
+// Throws core::Error naming the file that could not be written.
+void write_rsa_key_pair(const std::string& path, int bits);
+
 }  // namespace concourse::tsa

@@ -19,6 +19,8 @@ struct WorkerConfig {
   std::string runtime_config = "{}";  // JSON handed to the runtime's instance_create
   std::vector<std::string> probes;    // health probe plugins to run; empty = every loaded one
 
+  // <type>/ or <type>/<version>/ dirs of rootfs.tgz + resource_metadata.json to advertise.
+  std::string resource_types_dir;
   std::string gc_strategy = "default";    // GC strategy plugin: "name" or "name@version"
   std::string gc_strategy_config = "{}";  // JSON handed to the strategy's instance_create
   std::chrono::nanoseconds sweep_interval = std::chrono::seconds(30);

@@ -12,8 +12,10 @@
 #include "worker/beacon/beacon.hpp"
 #include "worker/beacon/lifecycle.hpp"
 #include "worker/garden/server.hpp"
+#include "worker/gc/sweeper.hpp"
 #include "worker/health_server.hpp"
 #include "worker/local_worker_api.hpp"
+#include "worker/resource_types.hpp"
 
 namespace concourse::worker {
 
@@ -31,6 +33,8 @@ struct Worker::State {
   std::shared_ptr<ProbeRunner> probe_runner;
   std::unique_ptr<HealthServer> health;
   std::unique_ptr<beacon::Beacon> beacon;
+  std::unique_ptr<plugin::Instance> gc_strategy;
+  std::unique_ptr<gc::Sweeper> sweeper;
   bool started = false;
 };
 
@@ -76,12 +80,16 @@ std::vector<std::shared_ptr<plugin::LoadedModule>> select_probes(
 
 // The address the beacon dials for the TSA's forwarded connections: a wildcard bind is
 // reached on loopback.
+std::string local_host(const std::string& ip) {
+  return ip == "0.0.0.0" ? std::string("127.0.0.1") : ip;
+}
+
 std::string local_addr(const std::string& ip, uint16_t port) {
-  return (ip == "0.0.0.0" ? std::string("127.0.0.1") : ip) + ":" + std::to_string(port);
+  return local_host(ip) + ":" + std::to_string(port);
 }
 
 std::unique_ptr<beacon::Beacon> make_beacon(const WorkerConfig& c, uint16_t garden_port,
-                                            uint16_t bc_port) {
+                                            uint16_t bc_port, const concourse::log::Logger& log) {
   beacon::BeaconOptions o;
   o.tsa_hosts = c.tsa_hosts.empty() ? std::vector<std::string>{"127.0.0.1:2222"} : c.tsa_hosts;
   o.tsa_public_key = c.tsa_public_key;
@@ -94,8 +102,10 @@ std::unique_ptr<beacon::Beacon> make_beacon(const WorkerConfig& c, uint16_t gard
   info.tags = c.tags;
   info.team = c.team;
   info.ephemeral = c.ephemeral;
-  // Resource types join the payload once the catalogue exists; the provider is the hook.
-  return std::make_unique<beacon::Beacon>(std::move(o), std::move(info), nullptr,
+  // Scanned at every registration: a type dropped in while the worker runs is advertised the
+  // next time it registers.
+  auto provider = [dir = c.resource_types_dir, log] { return scan_resource_types(dir, log); };
+  return std::make_unique<beacon::Beacon>(std::move(o), std::move(info), std::move(provider),
                                           concourse::log::Logger("beacon"));
 }
 
@@ -116,7 +126,26 @@ void Worker::start() {
   fs::create_directories(config_.work_dir);
   fs::create_directories(fs::path(config_.work_dir) / "volumes");
   fs::create_directories(fs::path(config_.work_dir) / "overlays");
+  load_plugins();
+  std::string runtime_name = start_servers();
+  start_health();
+  if (config_.tsa_enabled)
+    start_registration();
+  state_->started = true;
 
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  log_.info(
+      "worker-ready",
+      {{"garden", config_.bind_ip + ":" + std::to_string(state_->garden->port())},
+       {"baggageclaim",
+        config_.baggageclaim_bind_ip + ":" + std::to_string(state_->baggageclaim->port())},
+       {"healthcheck", config_.healthcheck_bind_ip + ":" + std::to_string(state_->health->port())},
+       {"runtime", runtime_name},
+       {"duration_ms", std::to_string(ms)}});
+}
+
+void Worker::load_plugins() {
+  namespace fs = std::filesystem;
   plugin::RegistryOptions ropts;
   ropts.cache_dir = (fs::path(config_.work_dir) / "plugins" / ".cache").string();
   ropts.worker = state_->worker_api.api();
@@ -134,7 +163,10 @@ void Worker::start() {
   log_.info("plugins-loaded", {{"plugin_dir", config_.plugin_dir},
                                {"loaded", std::to_string(scan.loaded.size())},
                                {"refused", std::to_string(scan.refused.size())}});
+}
 
+std::string Worker::start_servers() {
+  namespace fs = std::filesystem;
   auto runtime = state_->registry->find(CC_KIND_RUNTIME, config_.runtime);
   if (!runtime) {
     throw core::Error(CC_E_NOT_FOUND, "runtime '" + config_.runtime + "' not found in " +
@@ -172,7 +204,10 @@ void Worker::start() {
 
   state_->worker_api.set_endpoints(config_.bind_ip, state_->garden->port(),
                                    config_.baggageclaim_bind_ip, state_->baggageclaim->port());
+  return runtime_name;
+}
 
+void Worker::start_health() {
   std::vector<ProbeBinding> bindings;
   for (const auto& m : select_probes(*state_->registry, config_.probes)) {
     auto inst = plugin::Instance::create(m, "{}", config_.work_dir);
@@ -188,29 +223,50 @@ void Worker::start() {
       std::make_unique<HealthServer>(config_.healthcheck_bind_ip, config_.healthcheck_bind_port,
                                      state_->probe_runner, concourse::log::Logger("healthcheck"));
   state_->health->start();
-  if (config_.tsa_enabled) {
-    state_->beacon =
-        make_beacon(config_, state_->garden->port(), state_->baggageclaim->port());
-    state_->beacon->start();
-  }
-  state_->started = true;
+}
 
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
-  log_.info(
-      "worker-ready",
-      {{"garden", config_.bind_ip + ":" + std::to_string(state_->garden->port())},
-       {"baggageclaim",
-        config_.baggageclaim_bind_ip + ":" + std::to_string(state_->baggageclaim->port())},
-       {"healthcheck", config_.healthcheck_bind_ip + ":" + std::to_string(state_->health->port())},
-       {"runtime", runtime_name},
-       {"duration_ms", std::to_string(ms)}});
+// The beacon and the GC sweepers exist only with a TSA: a standalone worker has nobody to
+// report to and must never delete on its own.
+void Worker::start_registration() {
+  auto gc_mod = state_->registry->find(CC_KIND_GC_STRATEGY, config_.gc_strategy);
+  if (!gc_mod) {
+    throw core::Error(CC_E_NOT_FOUND, "gc strategy '" + config_.gc_strategy + "' not found in " +
+                                          config_.plugin_dir + "; loaded: " +
+                                          names_of(state_->registry->list(), CC_KIND_GC_STRATEGY));
+  }
+  state_->gc_strategy =
+      plugin::Instance::create(gc_mod, config_.gc_strategy_config, config_.work_dir);
+  state_->beacon = make_beacon(config_, state_->garden->port(), state_->baggageclaim->port(), log_);
+  state_->beacon->start();
+
+  gc::SweeperOptions so;
+  so.interval = config_.sweep_interval;
+  so.container_max_in_flight = static_cast<size_t>(config_.container_sweeper_max_in_flight);
+  so.volume_max_in_flight = static_cast<size_t>(config_.volume_sweeper_max_in_flight);
+  so.volumes_dir = (std::filesystem::path(config_.work_dir) / "volumes").string();
+  so.worker_json = [b = state_->beacon.get()] { return b->worker_json(); };
+  gc::LocalEndpoints ep;
+  ep.garden_host = local_host(config_.bind_ip);
+  ep.garden_port = state_->garden->port();
+  ep.baggageclaim_host = local_host(config_.baggageclaim_bind_ip);
+  ep.baggageclaim_port = state_->baggageclaim->port();
+  state_->sweeper = std::make_unique<gc::Sweeper>(
+      std::move(so), *state_->beacon, ep,
+      gc::GcStrategyBinding{state_->gc_strategy->vtable<cc_gc_vtable>(), state_->gc_strategy->get(),
+                            gc_mod->id()},
+      concourse::log::Logger("gc"));
+  state_->sweeper->start();
+  log_.info("gc-strategy-selected", {{"gc_strategy", gc_mod->id()}});
 }
 
 void Worker::stop() {
   if (!state_)
     return;
-  // Order matters: leave the TSA, stop taking requests, then release plugin instances, then
-  // modules.
+  // Order matters: stop deleting, leave the TSA, stop taking requests, then release plugin
+  // instances, then modules.
+  if (state_->sweeper)
+    state_->sweeper->stop();
+  state_->sweeper.reset();
   if (state_->beacon)
     state_->beacon->stop();
   state_->beacon.reset();
@@ -226,6 +282,7 @@ void Worker::stop() {
   state_->garden_ptr = nullptr;
   state_->garden.reset();
   state_->baggageclaim.reset();
+  state_->gc_strategy.reset();
   state_->runtime.reset();
   state_->registry.reset();
   if (state_->started)

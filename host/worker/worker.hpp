@@ -36,6 +36,10 @@ class Worker {
   beacon::Beacon* tsa_beacon() const;
 
  private:
+  void load_plugins();
+  std::string start_servers();  // runtime, Garden, Baggageclaim; returns "runtime@version"
+  void start_health();
+  void start_registration();  // GC strategy, beacon, sweepers (only with a TSA)
   struct State;
   WorkerConfig config_;
   concourse::log::Logger log_;

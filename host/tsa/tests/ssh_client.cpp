@@ -87,9 +87,9 @@ class ListHandler : public Poco::Net::HTTPRequestHandler {
     ++requests_;
     nlohmann::json body;
     if (req.getURI() == "/containers") {
-      body = {{"handles", nlohmann::json::array()}};
+      body = {{"Handles", nlohmann::json::array()}};
       for (int i = 0; i < containers_; ++i)
-        body["handles"].push_back("c" + std::to_string(i));
+        body["Handles"].push_back("c" + std::to_string(i));
     } else if (req.getURI() == "/volumes") {
       body = nlohmann::json::array();
       for (int i = 0; i < volumes_; ++i)

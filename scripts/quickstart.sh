@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine (packages + release build), starts a worker with the houdini
-# runtime and drives it the way the ATC would, with plain curl: health, a container, a process
-# with its output and exit status, files streamed in and out, volumes with copy-on-write.
-#   scripts/quickstart.sh          # run the demo, then stop the worker
-#   scripts/quickstart.sh --keep   # leave the worker running on :7777 / :7788 / :8888
+# Sets up a fresh Debian 12 machine (packages + release build) and runs `concourse quickstart`:
+# a web node (ATC + TSA, on its own embedded PostgreSQL) and a worker with the houdini runtime
+# that registers through the TSA over SSH. Then `fly` logs in and lists the worker, and the
+# worker's Garden and Baggageclaim APIs are driven the way the ATC drives them, with plain curl:
+# a container, a process with its output and exit status, files streamed in and out, volumes.
+#   scripts/quickstart.sh          # run the demo, then stop
+#   scripts/quickstart.sh --keep   # leave it running: web :8080 (test/test), worker :7777/:7788
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keep=0
@@ -15,26 +17,38 @@ cmake --build --preset release
 
 work=${WORK_DIR:-/tmp/concourse-quickstart}
 bin=build/release/bin/concourse
+fly=build/release/bin/fly
 garden=http://127.0.0.1:7777
 bc=http://127.0.0.1:7788
 mkdir -p "$work"
-"$bin" worker --work-dir "$work" --runtime houdini --healthcheck-bind-ip 127.0.0.1 \
-  --log-level info >"$work/worker.log" 2>&1 &
-worker_pid=$!
-cleanup() { [[ $keep == 1 ]] || { kill -TERM "$worker_pid" 2>/dev/null; wait "$worker_pid" || true; }; }
+"$bin" quickstart --worker-work-dir "$work" --worker-name quickstart-worker \
+  --log-level info >"$work/quickstart.log" 2>&1 &
+qs_pid=$!
+cleanup() { [[ $keep == 1 ]] || { kill -TERM "$qs_pid" 2>/dev/null; wait "$qs_pid" || true; }; }
 trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "waiting for the worker to be healthy"
-for _ in $(seq 100); do
+step "waiting for the web node and a healthy worker"
+for _ in $(seq 600); do
   code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8888/ || true)
-  [[ $code == 200 ]] && break
+  info=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/api/v1/info || true)
+  [[ $code == 200 && $info == 200 ]] && break
+  kill -0 "$qs_pid" 2>/dev/null || break
   sleep 0.1
 done
-[[ $code == 200 ]] || { cat "$work/worker.log"; echo "worker not healthy" >&2; exit 1; }
-echo "health: $code"
+[[ $code == 200 && $info == 200 ]] || {
+  cat "$work/quickstart.log"; echo "quickstart did not come up" >&2; exit 1; }
+echo "worker health: $code, web: $(curl -s http://127.0.0.1:8080/api/v1/info)"
 "$bin" plugins list --plugin-dir build/release/plugins
+
+step "fly: log in and list the worker (registered through the TSA)"
+"$fly" -t quickstart login -c http://127.0.0.1:8080 -u test -p test
+for _ in $(seq 100); do
+  "$fly" -t quickstart workers | grep -q 'quickstart-worker .*running' && break
+  sleep 0.1
+done
+"$fly" -t quickstart workers --details --print-table-headers
 
 step "create a container"
 curl -sf -XDELETE "$garden/containers/demo" >/dev/null || true
@@ -88,7 +102,7 @@ curl -sf -XDELETE "$garden/containers/demo"; echo
 curl -sf -XDELETE "$bc/volumes/demo-child" -o /dev/null -w 'volume destroy: %{http_code}\n'
 curl -sf -XDELETE "$bc/volumes/demo-parent" -o /dev/null -w 'volume destroy: %{http_code}\n'
 if [[ $keep == 1 ]]; then
-  echo "worker still running (pid $worker_pid), log: $work/worker.log"
+  echo "quickstart still running (pid $qs_pid): fly -t quickstart workers; log: $work/quickstart.log"
 else
-  echo "done; worker log: $work/worker.log"
+  echo "done; log: $work/quickstart.log"
 fi

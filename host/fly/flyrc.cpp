@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -129,6 +130,12 @@ void Flyrc::write(const std::string& path) const {
   YAML::Emitter emitter;
   emitter << root_;
   std::string data = std::string(emitter.c_str()) + "\n";
+  // A HOME that does not exist yet (a fresh account, a test's temp HOME) is created, as Go's
+  // fly does when it writes the file.
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty())
+    std::filesystem::create_directories(parent, ec);
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)

@@ -162,6 +162,10 @@ int serve(QuickstartParsed& p, const concourse::log::Logger& log) {
   ensure_keys(p.worker, p.web.tsa, log);
   std::optional<atc::db::EmbeddedPostgres> pg;
   if (p.embed_postgres) {
+    // PostgreSQL runs as its own user and must traverse the work dir to reach its data; the
+    // work dir is ours, so let it through (search only, no listing).
+    std::error_code ec;
+    fs::permissions(p.worker.work_dir, fs::perms::others_exec, fs::perm_options::add, ec);
     atc::db::EmbeddedPostgresOptions po;
     po.dir = (fs::path(p.worker.work_dir) / "postgres").string();
     pg.emplace(po, concourse::log::Logger("postgres"));

@@ -1,0 +1,30 @@
+// The BuildRunner that runs plans on real workers: Garden for containers, Baggageclaim for
+// volumes. One Engine serves every build of a web node; the resource type images it imports
+// are cached per worker across builds.
+#pragma once
+
+#include <memory>
+
+#include "build_runner.hpp"
+#include "core/log.hpp"
+
+namespace concourse::atc::engine {
+
+class WorkerPool;
+class ImageCache;
+
+class Engine : public BuildRunner {
+ public:
+  Engine(WorkerSource& workers, log::Logger log);
+  ~Engine() override;
+
+  std::string run(const BuildRequest& request, EventSink& events,
+                  const std::atomic<bool>& aborted) override;
+
+ private:
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<ImageCache> images_;
+  log::Logger log_;
+};
+
+}  // namespace concourse::atc::engine

@@ -113,8 +113,15 @@ void Beacon::registration_loop() {
         delay = std::chrono::seconds(1);
       registered_ = false;
       if (result.outcome == Registration::Outcome::Exited) {
-        log_.info("registration-ended", {{"exit_status", std::to_string(result.exit_status)}});
+        // A non-zero status is the TSA refusing the worker (wrong team, bad payload); its
+        // stderr is the only place that says why.
+        if (result.exit_status != 0)
+          log_.error("registration-ended", {{"exit_status", std::to_string(result.exit_status)},
+                                            {"error", result.error}});
+        else
+          log_.info("registration-ended", {{"exit_status", "0"}});
         end = RegistrationEnd::Exited;
+        exit_status_ = result.exit_status;
         break;
       }
       if (result.outcome == Registration::Outcome::Stopped)

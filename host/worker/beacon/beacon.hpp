@@ -78,6 +78,8 @@ class Beacon : public TsaCommands {
   bool registered() const { return registered_; }
   int heartbeats() const { return heartbeats_; }
   RegistrationEnd ended() const { return ended_; }
+  // The exit status forward-worker ended with (Exited), -1 otherwise.
+  int exit_status() const { return exit_status_; }
   // Becomes readable (eventfd) once the registration loop ended; for poll() in the lifecycle.
   int ended_fd() const { return ended_fd_; }
   // Blocks until the registration loop ended or timeout; true when it ended.
@@ -101,6 +103,7 @@ class Beacon : public TsaCommands {
   std::atomic<bool> registered_{false};
   std::atomic<int> heartbeats_{0};
   std::atomic<RegistrationEnd> ended_{RegistrationEnd::Running};
+  std::atomic<int> exit_status_{-1};
   int ended_fd_ = -1;
 };
 

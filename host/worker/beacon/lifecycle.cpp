@@ -22,8 +22,10 @@ int destroy_each(const std::string& base, const std::string& list_path,
   auto list = tsa::http_request("GET", base + list_path, "", "", timeout);
   auto j = nlohmann::json::parse(list.body, nullptr, false);
   std::vector<std::string> handles;
-  if (j.is_object() && j.contains("handles") && j["handles"].is_array()) {
-    for (const auto& h : j["handles"])
+  // Garden answers {"Handles":[...]} (Go's field name on the wire); "handles" is accepted too.
+  const char* key = j.is_object() && j.contains("Handles") ? "Handles" : "handles";
+  if (j.is_object() && j.contains(key) && j[key].is_array()) {
+    for (const auto& h : j[key])
       handles.push_back(h.get<std::string>());
   } else if (j.is_array()) {
     for (const auto& v : j)
@@ -88,6 +90,10 @@ int run_lifecycle(Beacon& beacon, const LifecycleOptions& options,
                                                                           : "running"}});
       if (phase == Phase::Retiring)
         code = destroy_all(options, log) == 0 ? 0 : 1;
+      // The TSA refused the worker (wrong team...): a failure for whoever supervises us, as
+      // Concourse's worker exits with the beacon's error.
+      else if (beacon.exit_status() > 0)
+        code = 1;
       break;
     }
     signalfd_siginfo info{};

@@ -123,7 +123,7 @@ TEST_F(BeaconTest, AtcTrafficToTheAdvertisedAddressReachesTheWorker) {
     if (i % 2)
       EXPECT_EQ(j.size(), 2u);
     else
-      EXPECT_EQ(j["handles"], Json::array({"c0", "c1", "c2"}));
+      EXPECT_EQ(j["Handles"], Json::array({"c0", "c1", "c2"}));
   }
   EXPECT_GE(garden_.requests(), before + 6);
 }

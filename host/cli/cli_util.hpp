@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <iostream>
 #include <string>
 
 #include "core/flags.hpp"
+#include "core/log.hpp"
 
 namespace concourse::cli {
 
@@ -31,6 +33,32 @@ inline uint16_t to_port(int64_t v, const char* flag) {
   if (v < 0 || v > 65535)
     throw core::UsageError(std::string("invalid port ") + std::to_string(v) + " for --" + flag);
   return static_cast<uint16_t>(v);
+}
+
+// The shape every long-running subcommand shares: parse (a usage error is one line and exit 2;
+// --help exits 0), configure logging from the parsed --log-level/--log-format, then run (an
+// error is logged, printed as one line, exit 1). Parsed needs help, log_level and log_format.
+template <class Parse, class Run>
+int run_logged_command(const std::string& component, int argc, char** argv, Parse parse, Run run) {
+  decltype(parse(argc, argv)) p;
+  try {
+    p = parse(argc, argv);
+    if (p.help)
+      return 0;
+    concourse::log::configure(concourse::log::parse_level(p.log_level),
+                              concourse::log::parse_format(p.log_format));
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+  concourse::log::Logger log(component);
+  try {
+    return run(p, log);
+  } catch (const std::exception& e) {
+    log.error(component + "-failed", {{"error", e.what()}});
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace concourse::cli

@@ -206,25 +206,7 @@ int run_quickstart_command(int argc, char** argv) {
   sigset_t set = quickstart_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  QuickstartParsed p;
-  try {
-    p = parse_quickstart(argc, argv);
-    if (p.help)
-      return 0;
-    concourse::log::configure(concourse::log::parse_level(p.log_level),
-                              concourse::log::parse_format(p.log_format));
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  }
-  concourse::log::Logger log("quickstart");
-  try {
-    return serve(p, log);
-  } catch (const std::exception& e) {
-    log.error("quickstart-failed", {{"error", e.what()}});
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+  return run_logged_command("quickstart", argc, argv, parse_quickstart, serve);
 }
 
 }  // namespace concourse::cli

@@ -141,26 +141,11 @@ int run_web_command(int argc, char** argv) {
   sigset_t set = web_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  WebParsed p;
-  try {
-    p = parse_web(argc, argv);
-    if (p.help)
-      return 0;
-    concourse::log::configure(concourse::log::parse_level(p.log_level),
-                              concourse::log::parse_format(p.log_format));
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  }
-  concourse::log::Logger log("web");
-  try {
-    atc::WebNode node(std::move(p.options), log);
-    return serve(node, log);
-  } catch (const std::exception& e) {
-    log.error("web-failed", {{"error", e.what()}});
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+  return run_logged_command("web", argc, argv, parse_web,
+                            [](WebParsed& p, const concourse::log::Logger& log) {
+                              atc::WebNode node(std::move(p.options), log);
+                              return serve(node, log);
+                            });
 }
 
 }  // namespace concourse::cli

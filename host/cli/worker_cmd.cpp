@@ -132,24 +132,9 @@ Parsed parse(int argc, char** argv) {
 int run_worker_command(int argc, char** argv) {
   // Before any thread exists, so every thread inherits the blocked mask.
   worker::block_worker_signals();
-  Parsed p;
-  try {
-    p = parse(argc, argv);
-    if (p.help)
-      return 0;
-    concourse::log::configure(concourse::log::parse_level(p.log_level),
-                              concourse::log::parse_format(p.log_format));
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  }
-  try {
-    return worker::run_worker(p.config);
-  } catch (const std::exception& e) {
-    concourse::log::Logger("worker").error("worker-failed", {{"error", e.what()}});
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+  return run_logged_command(
+      "worker", argc, argv, parse,
+      [](Parsed& p, const concourse::log::Logger&) { return worker::run_worker(p.config); });
 }
 
 }  // namespace concourse::cli

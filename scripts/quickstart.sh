@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (packages + release build) and runs `concourse quickstart`:
 # a web node (ATC + TSA, on its own embedded PostgreSQL) and a worker with the houdini runtime
-# that registers through the TSA over SSH. Then `fly` logs in and lists the worker, and the
-# worker's Garden and Baggageclaim APIs are driven the way the ATC drives them, with plain curl:
+# that registers through the TSA over SSH. Then `fly` logs in, lists the worker, sets a demo
+# pipeline and watches a build of it, and the worker's Garden and Baggageclaim APIs are driven
+# the way the ATC drives them, with plain curl:
 # a container, a process with its output and exit status, files streamed in and out, volumes.
 #   scripts/quickstart.sh          # run the demo, then stop
 #   scripts/quickstart.sh --keep   # leave it running: web :8080 (test/test), worker :7777/:7788
@@ -49,6 +50,13 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 "$fly" -t quickstart workers --details --print-table-headers
+
+step "fly: a demo pipeline (examples/hello-pipeline.yml): set, unpause, trigger and watch"
+"$fly" -t quickstart validate-pipeline -c examples/hello-pipeline.yml
+"$fly" -t quickstart set-pipeline -n -p hello -c examples/hello-pipeline.yml >/dev/null
+"$fly" -t quickstart unpause-pipeline -p hello
+"$fly" -t quickstart trigger-job -j hello/hello -w
+"$fly" -t quickstart builds --print-table-headers
 
 step "create a container"
 curl -sf -XDELETE "$garden/containers/demo" >/dev/null || true

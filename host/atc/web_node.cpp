@@ -5,6 +5,10 @@
 #include "core/error.hpp"
 #include "core/flags.hpp"
 
+#include "atc/db_worker_source.hpp"
+#include "atc/engine/engine.hpp"
+#include "atc/engine/planner.hpp"
+
 namespace concourse::atc {
 namespace {
 
@@ -19,6 +23,13 @@ std::string join(const std::vector<std::string>& v) {
   for (const auto& s : v)
     out += (out.empty() ? "" : ",") + s;
   return out;
+}
+
+api::BuildEngine build_engine(const WebNodeOptions& o, engine::BuildRunner* own) {
+  api::BuildEngine e{o.build_runner ? o.build_runner : own, o.planner};
+  if (!e.planner)
+    e.planner = &engine::plan_job;
+  return e;
 }
 
 }  // namespace
@@ -48,7 +59,13 @@ void WebNode::start() {
   ac.token_ttl = options_.auth_duration;
   auth_ = std::make_unique<auth::Authenticator>(*db_, ac);
 
-  api_ = std::make_unique<api::Server>(options_.api, *db_, *auth_, concourse::log::Logger("api"));
+  // Builds run on the workers the database knows, unless the caller brought its own runner.
+  if (!options_.build_runner) {
+    worker_source_ = std::make_unique<DbWorkerSource>(*db_);
+    engine_ = std::make_unique<engine::Engine>(*worker_source_, concourse::log::Logger("engine"));
+  }
+  api_ = std::make_unique<api::Server>(options_.api, *db_, *auth_, concourse::log::Logger("api"),
+                                       build_engine(options_, engine_.get()));
   api_->start();
   if (!options_.tsa.host_key_path.empty())
     start_tsa();
@@ -91,6 +108,8 @@ void WebNode::stop() {
     api_->stop();
     api_.reset();
   }
+  engine_.reset();
+  worker_source_.reset();
   auth_.reset();
   db_.reset();
 }

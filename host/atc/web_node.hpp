@@ -17,6 +17,7 @@
 #include "atc/auth/authenticator.hpp"
 #include "atc/auth/local_users.hpp"
 #include "atc/db/database.hpp"
+#include "atc/engine/build_runner.hpp"
 #include "core/log.hpp"
 #include "tsa/server.hpp"
 
@@ -32,6 +33,10 @@ struct WebNodeOptions {
   // The TSA runs when tsa.host_key_path is set. Empty atc_urls = this node's API; an empty
   // client_secret = a random one made at start (see web_node.cpp for why that is enough).
   tsa::Options tsa;
+  // Runs the builds the API creates (not owned; outlives the node). Null: triggering answers 503.
+  engine::BuildRunner* build_runner = nullptr;
+  // Turns a job into a plan; empty = the engine's plan_job when the engine is built in.
+  api::Planner planner;
 };
 
 class WebNode {
@@ -66,6 +71,8 @@ class WebNode {
   std::string client_secret_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<engine::WorkerSource> worker_source_;
+  std::unique_ptr<engine::BuildRunner> engine_;
   std::unique_ptr<api::Server> api_;
   std::unique_ptr<tsa::Server> tsa_;
 

@@ -1,6 +1,7 @@
 // Top-level dispatch: global options, the verb table, help, and the one place where errors turn
 // into exit codes.
 #include <cctype>
+#include <iostream>
 #include <ostream>
 
 #include "core/flags.hpp"
@@ -19,14 +20,32 @@ struct Verb {
 };
 
 constexpr Verb kVerbs[] = {
+    {"abort-build", "ab", "Abort a build", abort_build_command},
+    {"builds", "bs", "List builds data", builds_command},
+    {"check-resource", "cr", "Check a resource", check_resource_command},
     {"containers", "cs", "Print the active containers", containers_command},
+    {"destroy-pipeline", "dp", "Destroy a pipeline", destroy_pipeline_command},
+    {"expose-pipeline", "ep", "Make a pipeline publicly viewable", expose_pipeline_command},
+    {"get-pipeline", "gp", "Get a pipeline's current configuration", get_pipeline_command},
+    {"hide-pipeline", "hp", "Hide a pipeline from the public", hide_pipeline_command},
+    {"jobs", "js", "List the jobs in the pipelines", jobs_command},
     {"land-worker", "lw", "Land a worker", land_worker_command},
     {"login", "l", "Authenticate with the target", login_command},
+    {"pause-pipeline", "pp", "Pause a pipeline", pause_pipeline_command},
+    {"pipelines", "ps", "List the configured pipelines", pipelines_command},
     {"prune-worker", "pw", "Prune a stalled, landing, landed, or retiring worker",
      prune_worker_command},
+    {"rename-pipeline", "rp", "Rename a pipeline", rename_pipeline_command},
+    {"resource-versions", "rvs", "List the versions of a resource", resource_versions_command},
+    {"resources", "rs", "List the resources in the pipeline", resources_command},
+    {"set-pipeline", "sp", "Create or update a pipeline's configuration", set_pipeline_command},
     {"targets", "ts", "List saved targets", targets_command},
+    {"trigger-job", "tj", "Start a job in a pipeline", trigger_job_command},
+    {"unpause-pipeline", "up", "Un-pause a pipeline", unpause_pipeline_command},
     {"userinfo", "", "User information", userinfo_command},
+    {"validate-pipeline", "vp", "Validate a pipeline config", validate_pipeline_command},
     {"volumes", "vs", "List the active volumes", volumes_command},
+    {"watch", "w", "Stream a build's output", watch_command},
     {"workers", "ws", "List the registered workers", workers_command},
 };
 
@@ -169,6 +188,25 @@ std::string path_escape(const std::string& segment) {
 std::string json_str(const nlohmann::ordered_json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool confirm(Context& ctx, const std::string& question) {
+  ctx.out << question << " [yN]: " << std::flush;
+  std::string answer;
+  std::getline(ctx.in != nullptr ? *ctx.in : std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+std::string pipeline_path(const std::string& team, const std::string& pipeline) {
+  return "/api/v1/teams/" + path_escape(team) + "/pipelines/" + path_escape(pipeline);
+}
+
+std::pair<std::string, std::string> split_flag(const std::string& value, const std::string& flag) {
+  auto slash = value.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == value.size())
+    throw core::UsageError("invalid argument for flag `" + flag +
+                           "': expected PIPELINE/NAME, got '" + value + "'");
+  return {value.substr(0, slash), value.substr(slash + 1)};
 }
 
 int64_t json_int(const nlohmann::ordered_json& j, const char* key) {

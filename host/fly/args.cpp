@@ -25,6 +25,14 @@ void Args::add_string(char short_name, const std::string& long_name, std::string
   o.string_target = target;
 }
 
+void Args::add_list(char short_name, const std::string& long_name, std::vector<std::string>* target,
+                    std::string help) {
+  auto& o = options_[long_name];
+  o.short_name = short_name;
+  o.help = std::move(help);
+  o.list_target = target;
+}
+
 void Args::add_bool(char short_name, const std::string& long_name, bool* target, std::string help) {
   auto& o = options_[long_name];
   o.short_name = short_name;
@@ -69,7 +77,10 @@ void Args::assign(Option& opt, const std::string& shown, const std::string* valu
   } else {
     if (value == nullptr)
       throw core::UsageError("expected argument for flag `" + shown + "'");
-    *opt.string_target = *value;
+    if (opt.list_target != nullptr)
+      opt.list_target->push_back(*value);
+    else
+      *opt.string_target = *value;
   }
   opt.set = true;
 }

@@ -23,6 +23,9 @@ class Args {
   // short_name 0 means the option has only a long name.
   void add_string(char short_name, const std::string& long_name, std::string* target,
                   std::string help);
+  // Repeatable (`-v a=1 -v b=2`): every value is appended in order.
+  void add_list(char short_name, const std::string& long_name, std::vector<std::string>* target,
+                std::string help);
   void add_bool(char short_name, const std::string& long_name, bool* target, std::string help);
   void require(const std::string& long_name);
 
@@ -43,6 +46,7 @@ class Args {
     bool set = false;
     std::string* string_target = nullptr;
     bool* bool_target = nullptr;
+    std::vector<std::string>* list_target = nullptr;
   };
   Option& find_short(char c);
   Option& find_long(const std::string& name);

@@ -6,6 +6,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #ifdef CONCOURSE_FLY_HAVE_SSL
@@ -61,6 +62,14 @@ std::string first_line(const std::string& body) {
 
 }  // namespace
 
+std::string HttpResponse::header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (Poco::icompare(k, name) == 0)
+      return v;
+  }
+  return "";
+}
+
 std::string authorization_scheme(const std::string& token_type) {
   std::string lower;
   for (char c : token_type)
@@ -108,6 +117,8 @@ HttpResponse Client::send(const HttpRequest& req) const {
     Poco::StreamCopier::copyToString(in, out.body);
     out.status = static_cast<int>(response.getStatus());
     out.reason = response.getReason();
+    for (const auto& [k, v] : response)
+      out.headers.emplace_back(k, v);
   } catch (const Poco::Exception& e) {
     throw Unreachable(url_, e.displayText());
   }
@@ -138,6 +149,45 @@ nlohmann::ordered_json Client::get_json(const std::string& path) const {
     return nlohmann::ordered_json::parse(resp.body);
   } catch (const nlohmann::json::exception& e) {
     throw Failure("malformed JSON from " + url_ + path + ": " + e.what());
+  }
+}
+
+void Client::stream_lines(const std::string& path,
+                          const std::function<bool(const std::string&)>& on_line) const {
+  std::string full = url_ + path;
+  Poco::URI uri(full);
+  auto session = open_session(uri, insecure_);
+  session->setTimeout(kConnectTimeout, kIoTimeout, Poco::Timespan(24 * 3600, 0));
+  Poco::Net::HTTPRequest request("GET", uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+  if (token_ && !(token_->type.empty() && token_->value.empty()))
+    request.set("Authorization", authorization_scheme(token_->type) + " " + token_->value);
+  request.set("Accept", "text/event-stream");
+  if (trace_ != nullptr)
+    *trace_ << "GET " << full << "\n";
+  try {
+    session->sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session->receiveResponse(response);
+    int status = static_cast<int>(response.getStatus());
+    if (status == 401)
+      throw Unauthorized();
+    if (status < 200 || status >= 300) {
+      HttpResponse out{status, response.getReason(), "", {}};
+      Poco::StreamCopier::copyToString(in, out.body);
+      throw UnexpectedResponse(
+          status == 404 ? "resource not found"
+                        : "unexpected response: " + std::to_string(status) + " " + out.reason,
+          out);
+    }
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+      if (!on_line(line))
+        return;
+    }
+  } catch (const Poco::Exception& e) {
+    throw Unreachable(url_, e.displayText());
   }
 }
 

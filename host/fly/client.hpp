@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -19,6 +20,9 @@ struct HttpResponse {
   int status = 0;
   std::string reason;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  std::string header(const std::string& name) const;  // case-insensitive; "" when absent
 };
 
 struct HttpRequest {
@@ -54,6 +58,10 @@ class Client {
   HttpResponse call(const HttpRequest& req) const;
   // GET + JSON decode with key order preserved, so --json reprints the ATC's own order.
   nlohmann::ordered_json get_json(const std::string& path) const;
+  // GET that hands each line of the body to on_line as it arrives (server-sent events), without
+  // a read timeout: a build may be quiet for a long time. Checks the status like call().
+  void stream_lines(const std::string& path,
+                    const std::function<bool(const std::string&)>& on_line) const;
 
  private:
   std::string url_;

@@ -6,6 +6,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fly/args.hpp"
@@ -42,5 +43,12 @@ std::string path_escape(const std::string& segment);
 
 std::string json_str(const nlohmann::ordered_json& j, const char* key);
 int64_t json_int(const nlohmann::ordered_json& j, const char* key);
+
+// "apply configuration? [yN]: " and the like; true only for y/yes. -n skips the question.
+bool confirm(Context& ctx, const std::string& question);
+// "/api/v1/teams/TEAM/pipelines/NAME" with both segments escaped.
+std::string pipeline_path(const std::string& team, const std::string& pipeline);
+// Splits "PIPELINE/NAME" (jobs, resources); UsageError naming `flag` otherwise.
+std::pair<std::string, std::string> split_flag(const std::string& value, const std::string& flag);
 
 }  // namespace concourse::fly

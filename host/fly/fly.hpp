@@ -21,6 +21,8 @@ struct Context {
   bool print_table_headers = false;
   // fly prints table headers and colours only on a terminal; main() sets this from isatty(1).
   bool out_is_tty = false;
+  // Where confirmation prompts read their answer; null = std::cin.
+  std::istream* in = nullptr;
 };
 
 // A failure worth one `error: <message>` line and exit code 1.
@@ -59,5 +61,23 @@ int land_worker_command(Context& ctx, const std::vector<std::string>& args);
 int prune_worker_command(Context& ctx, const std::vector<std::string>& args);
 int containers_command(Context& ctx, const std::vector<std::string>& args);
 int volumes_command(Context& ctx, const std::vector<std::string>& args);
+int set_pipeline_command(Context& ctx, const std::vector<std::string>& args);
+int validate_pipeline_command(Context& ctx, const std::vector<std::string>& args);
+int get_pipeline_command(Context& ctx, const std::vector<std::string>& args);
+int pipelines_command(Context& ctx, const std::vector<std::string>& args);
+int pause_pipeline_command(Context& ctx, const std::vector<std::string>& args);
+int unpause_pipeline_command(Context& ctx, const std::vector<std::string>& args);
+int expose_pipeline_command(Context& ctx, const std::vector<std::string>& args);
+int hide_pipeline_command(Context& ctx, const std::vector<std::string>& args);
+int destroy_pipeline_command(Context& ctx, const std::vector<std::string>& args);
+int rename_pipeline_command(Context& ctx, const std::vector<std::string>& args);
+int jobs_command(Context& ctx, const std::vector<std::string>& args);
+int trigger_job_command(Context& ctx, const std::vector<std::string>& args);
+int watch_command(Context& ctx, const std::vector<std::string>& args);
+int builds_command(Context& ctx, const std::vector<std::string>& args);
+int abort_build_command(Context& ctx, const std::vector<std::string>& args);
+int resources_command(Context& ctx, const std::vector<std::string>& args);
+int resource_versions_command(Context& ctx, const std::vector<std::string>& args);
+int check_resource_command(Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace concourse::fly

@@ -18,13 +18,19 @@ struct Options {
   std::string cluster_name;
   std::string version;  // ATC version reported by /api/v1/info
   int max_threads = 64;
+  // Names this node's builds in the database, so a restart finds the builds it lost; must be
+  // stable across restarts and distinct per web node. "" = the bind address and port.
+  std::string node_name;
 };
+
+class BuildService;
 
 struct Context {
   db::Database* db;
   auth::Authenticator* auth;
   const Options* options;
   concourse::log::Logger log;
+  BuildService* builds = nullptr;
 };
 
 // Worker version this ATC schedules on; workers of ours and released Concourse send "2.5".
@@ -34,6 +40,11 @@ void add_auth_routes(Router& r, Context& ctx);      // /sky/*, /api/v1/user, /ap
 void add_worker_routes(Router& r, Context& ctx);    // /api/v1/workers*
 void add_team_routes(Router& r, Context& ctx);      // /api/v1/teams*
 void add_artifact_routes(Router& r, Context& ctx);  // containers/volumes: GC and team lists
+void add_pipeline_routes(Router& r, Context& ctx);  // pipelines and their config
+void add_job_routes(Router& r, Context& ctx);       // jobs, triggering, job builds
+void add_build_routes(Router& r, Context& ctx);     // builds, abort, plan, one-off builds
+void add_event_routes(Router& r, Context& ctx);     // build events as server-sent events
+void add_resource_routes(Router& r, Context& ctx);  // resources, versions, pins, checks
 
 // 401 {"error":"not authorized"} unless the request carried a valid bearer token.
 const db::TokenClaims& require_auth(const Request& req);

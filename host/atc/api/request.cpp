@@ -12,6 +12,11 @@ std::string Request::param(const std::string& key) const {
   return it == params.end() ? "" : it->second;
 }
 
+std::string Request::header(const std::string& lowercase_name) const {
+  auto it = headers.find(lowercase_name);
+  return it == headers.end() ? "" : it->second;
+}
+
 Response Response::json(int status, const nlohmann::json& body) {
   Response r;
   r.status = status;

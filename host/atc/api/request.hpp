@@ -3,9 +3,12 @@
 #pragma once
 
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,16 +24,22 @@ struct Request {
   std::string body;
   std::string content_type;
   std::string authorization;
-  std::optional<db::TokenClaims> claims;  // set when the bearer token was valid
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::optional<db::TokenClaims> claims;       // set when the bearer token was valid
 
   std::string query_value(const std::string& key) const;
   std::string param(const std::string& key) const;
+  std::string header(const std::string& lowercase_name) const;
 };
 
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is streamed chunked by calling this with the connection's stream (server-
+  // sent events); it returns when the stream is over or throws when the client went away.
+  std::function<void(std::ostream&)> stream;
 
   static Response json(int status, const nlohmann::json& body);
   static Response empty(int status);

@@ -7,7 +7,10 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
+
+#include <unistd.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -75,6 +78,8 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     req.method = in.getMethod();
     req.authorization = in.get("Authorization", "");
     req.content_type = in.getContentType();
+    for (const auto& [k, v] : in)
+      req.headers[Poco::toLower(k)] = v;
     try {
       Poco::URI uri(in.getURI());
       req.path = uri.getPath();
@@ -92,13 +97,26 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     } catch (const std::exception& e) {
       return error_response(400, json{{"error", std::string("reading body: ") + e.what()}});
     }
-    return Response{0, "", ""};
+    return Response::empty(0);
   }
 
   static void write(Poco::Net::HTTPServerResponse& out, const Response& resp) {
     out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
     if (!resp.content_type.empty())
       out.setContentType(resp.content_type);
+    for (const auto& [k, v] : resp.headers)
+      out.set(k, v);
+    if (resp.stream) {
+      out.setChunkedTransferEncoding(true);
+      out.set("Cache-Control", "no-cache");
+      std::ostream& os = out.send();
+      try {
+        resp.stream(os);
+      } catch (const std::exception&) {
+        // The client hung up mid-stream; there is nobody left to answer.
+      }
+      return;
+    }
     out.setContentLength(static_cast<std::streamsize>(resp.body.size()));
     out.send() << resp.body;
   }
@@ -120,6 +138,16 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
   Context& ctx_;
 };
 
+// Stable across restarts of the same node, so its lost builds are found again.
+std::string node_name(const Options& o) {
+  if (!o.node_name.empty())
+    return o.node_name;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0)
+    host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(o.bind_port);
+}
+
 }  // namespace
 
 Router make_router(Context& ctx) {
@@ -128,6 +156,11 @@ Router make_router(Context& ctx) {
   add_worker_routes(r, ctx);
   add_team_routes(r, ctx);
   add_artifact_routes(r, ctx);
+  add_pipeline_routes(r, ctx);
+  add_job_routes(r, ctx);
+  add_build_routes(r, ctx);
+  add_event_routes(r, ctx);
+  add_resource_routes(r, ctx);
   return r;
 }
 
@@ -151,8 +184,11 @@ Response dispatch(const Router& router, Context& ctx, Request& req) {
 }
 
 Server::Server(Options options, db::Database& db, auth::Authenticator& auth,
-               concourse::log::Logger log)
-    : options_(std::move(options)), ctx_{&db, &auth, &options_, std::move(log)} {
+               concourse::log::Logger log, BuildEngine engine)
+    : options_(std::move(options)),
+      builds_(std::make_unique<BuildService>(db, std::move(engine), node_name(options_),
+                                             options_.external_url, log)),
+      ctx_{&db, &auth, &options_, std::move(log), builds_.get()} {
   router_ = make_router(ctx_);
 }
 
@@ -161,6 +197,7 @@ Server::~Server() {
 }
 
 void Server::start() {
+  builds_->recover_lost_builds();
   try {
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options_.bind_ip, options_.bind_port),
                                    256);
@@ -181,6 +218,9 @@ void Server::start() {
 }
 
 void Server::stop() {
+  // Running builds end first so event streams see their final status before connections close.
+  if (builds_)
+    builds_->shutdown();
   if (server_) {
     server_->stopAll(true);
     server_.reset();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "atc/api/build_service.hpp"
 #include "atc/api/handlers.hpp"
 #include "atc/api/router.hpp"
 
@@ -21,17 +22,22 @@ Response dispatch(const Router& router, Context& ctx, Request& req);
 
 class Server {
  public:
-  Server(Options options, db::Database& db, auth::Authenticator& auth, concourse::log::Logger log);
+  // engine runs the builds the API creates; without one, triggers answer 503.
+  Server(Options options, db::Database& db, auth::Authenticator& auth, concourse::log::Logger log,
+         BuildEngine engine = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  void start();  // throws core::Error(CC_E_UNAVAILABLE) when it cannot bind
-  void stop();   // idempotent; closes open connections
+  // Errors this node's builds lost by an earlier run, then serves. Throws
+  // core::Error(CC_E_UNAVAILABLE) when it cannot bind.
+  void start();
+  void stop();  // idempotent; ends running builds as errored, closes open connections
   uint16_t port() const { return port_; }
 
  private:
   Options options_;
+  std::unique_ptr<BuildService> builds_;
   Context ctx_;
   Router router_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;

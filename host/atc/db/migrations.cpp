@@ -114,6 +114,138 @@ DROP INDEX containers_worker_state_idx;
 DROP INDEX workers_state_expires_idx;
 )sql";
 
+// The CI data model: pipelines with their jobs and resources synced from the saved config,
+// resource versions and pins, builds with their plan, events, inputs and outputs. Builds of a
+// destroyed pipeline go with it, as in Concourse; one-off builds have neither job nor pipeline.
+constexpr std::string_view kPipelinesUp = R"sql(
+CREATE TABLE pipelines (
+  id bigserial PRIMARY KEY,
+  team_id bigint NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  instance_vars jsonb,
+  config jsonb NOT NULL,
+  config_version bigint NOT NULL DEFAULT 1,
+  paused boolean NOT NULL DEFAULT true,
+  public boolean NOT NULL DEFAULT false,
+  ordering bigint NOT NULL DEFAULT 0,
+  last_updated bigint NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX pipelines_team_name_uniq
+  ON pipelines (team_id, name, (COALESCE(instance_vars, 'null'::jsonb)));
+
+CREATE TABLE jobs (
+  id bigserial PRIMARY KEY,
+  pipeline_id bigint NOT NULL REFERENCES pipelines (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  config jsonb NOT NULL,
+  active boolean NOT NULL DEFAULT true,
+  paused boolean NOT NULL DEFAULT false,
+  next_build_number bigint NOT NULL DEFAULT 1,
+  UNIQUE (pipeline_id, name)
+);
+
+CREATE TABLE resources (
+  id bigserial PRIMARY KEY,
+  pipeline_id bigint NOT NULL REFERENCES pipelines (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  type text NOT NULL,
+  config jsonb NOT NULL,
+  active boolean NOT NULL DEFAULT true,
+  check_error text,
+  last_check bigint NOT NULL DEFAULT 0,
+  UNIQUE (pipeline_id, name)
+);
+
+CREATE TABLE resource_versions (
+  id bigserial PRIMARY KEY,
+  resource_id bigint NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  version jsonb NOT NULL,
+  metadata jsonb NOT NULL DEFAULT '[]',
+  check_order bigint NOT NULL DEFAULT 0,
+  enabled boolean NOT NULL DEFAULT true,
+  UNIQUE (resource_id, version)
+);
+CREATE INDEX resource_versions_order_idx ON resource_versions (resource_id, check_order DESC);
+
+CREATE TABLE resource_pins (
+  resource_id bigint PRIMARY KEY REFERENCES resources (id) ON DELETE CASCADE,
+  version jsonb NOT NULL,
+  comment_text text NOT NULL DEFAULT '',
+  config boolean NOT NULL DEFAULT false
+);
+
+-- Checks asked for through the API; the checker consumes them.
+CREATE TABLE resource_check_requests (
+  id bigserial PRIMARY KEY,
+  resource_id bigint NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  from_version jsonb,
+  create_time bigint NOT NULL
+);
+
+ALTER TABLE builds
+  ADD COLUMN name text NOT NULL DEFAULT '',
+  ADD COLUMN job_id bigint REFERENCES jobs (id) ON DELETE CASCADE,
+  ADD COLUMN pipeline_id bigint REFERENCES pipelines (id) ON DELETE CASCADE,
+  ADD COLUMN plan jsonb,
+  ADD COLUMN create_time bigint NOT NULL DEFAULT 0,
+  ADD COLUMN start_time bigint NOT NULL DEFAULT 0,
+  ADD COLUMN end_time bigint NOT NULL DEFAULT 0,
+  ADD COLUMN aborted boolean NOT NULL DEFAULT false,
+  ADD COLUMN web_node text NOT NULL DEFAULT '',
+  ADD CONSTRAINT builds_status_check
+    CHECK (status IN ('pending', 'started', 'succeeded', 'failed', 'errored', 'aborted'));
+CREATE INDEX builds_job_id_idx ON builds (job_id, id DESC);
+CREATE INDEX builds_unfinished_idx ON builds (web_node) WHERE NOT completed;
+
+CREATE TABLE build_events (
+  build_id bigint NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+  event_id bigint NOT NULL,
+  type text NOT NULL,
+  payload jsonb NOT NULL,
+  PRIMARY KEY (build_id, event_id)
+);
+
+CREATE TABLE build_inputs (
+  build_id bigint NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+  resource_id bigint NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  version jsonb NOT NULL
+);
+CREATE INDEX build_inputs_build_idx ON build_inputs (build_id);
+
+CREATE TABLE build_outputs (
+  build_id bigint NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+  resource_id bigint NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+  version jsonb NOT NULL
+);
+CREATE INDEX build_outputs_build_idx ON build_outputs (build_id);
+)sql";
+
+constexpr std::string_view kPipelinesDown = R"sql(
+DROP TABLE build_outputs;
+DROP TABLE build_inputs;
+DROP TABLE build_events;
+DROP INDEX builds_unfinished_idx;
+DROP INDEX builds_job_id_idx;
+ALTER TABLE builds
+  DROP CONSTRAINT builds_status_check,
+  DROP COLUMN web_node,
+  DROP COLUMN aborted,
+  DROP COLUMN end_time,
+  DROP COLUMN start_time,
+  DROP COLUMN create_time,
+  DROP COLUMN plan,
+  DROP COLUMN pipeline_id,
+  DROP COLUMN job_id,
+  DROP COLUMN name;
+DROP TABLE resource_check_requests;
+DROP TABLE resource_pins;
+DROP TABLE resource_versions;
+DROP TABLE resources;
+DROP TABLE jobs;
+DROP TABLE pipelines;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -121,6 +253,8 @@ const std::vector<Migration>& migrations() {
       {1, "initial schema: teams, users, tokens, workers, builds, containers, volumes", kInitialUp,
        kInitialDown},
       {2, "collector indexes", kCollectorIndexesUp, kCollectorIndexesDown},
+      {3, "pipelines, jobs, resources, versions, builds and build events", kPipelinesUp,
+       kPipelinesDown},
   };
   return all;
 }

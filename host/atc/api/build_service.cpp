@@ -1,0 +1,181 @@
+#include "atc/api/build_service.hpp"
+
+#include <concourse/status.h>
+
+#include <thread>
+
+#include "atc/db/sql.hpp"
+#include "core/error.hpp"
+
+namespace concourse::atc::api {
+namespace {
+
+using nlohmann::json;
+
+int64_t now() {
+  return db::sql::unix_now();
+}
+
+// Stores events in order. The runner's own "status" events are not stored: the service records
+// the build's status (started, then the runner's result) so there is exactly one of each.
+class DbEventSink final : public engine::EventSink {
+ public:
+  DbEventSink(db::Database& db, EventHub& hub, int64_t build_id, concourse::log::Logger& log)
+      : builds_(db), hub_(hub), build_id_(build_id), log_(log) {}
+
+  void emit(const std::string& type, const json& data) override {
+    if (type == "status")
+      return;
+    store(type, data);
+  }
+
+  void store(const std::string& type, const json& data) {
+    std::lock_guard lock(mu_);
+    try {
+      builds_.append_event(build_id_, type, data);
+    } catch (const std::exception& e) {
+      // The runner has no way to act on a storage failure; the build carries on and the gap
+      // is logged where an operator will look.
+      log_.error("build-event-lost",
+                 {{"build", std::to_string(build_id_)}, {"type", type}, {"error", e.what()}});
+    }
+    hub_.notify();
+  }
+
+ private:
+  std::mutex mu_;
+  db::Builds builds_;
+  EventHub& hub_;
+  int64_t build_id_;
+  concourse::log::Logger& log_;
+};
+
+}  // namespace
+
+uint64_t EventHub::generation() {
+  std::lock_guard lock(mu_);
+  return generation_;
+}
+
+void EventHub::notify() {
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+bool EventHub::wait(uint64_t seen, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return closed_ || generation_ != seen; });
+  return !closed_;
+}
+
+void EventHub::close() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+BuildService::BuildService(db::Database& db, BuildEngine engine, std::string node_name,
+                           std::string external_url, concourse::log::Logger log)
+    : db_(db),
+      engine_(std::move(engine)),
+      node_name_(std::move(node_name)),
+      external_url_(std::move(external_url)),
+      log_(std::move(log)) {}
+
+BuildService::~BuildService() {
+  shutdown();
+}
+
+void BuildService::recover_lost_builds() {
+  auto lost = db::Builds(db_).error_lost_builds(node_name_, "build lost: the web node restarted");
+  for (auto id : lost)
+    log_.error("build-lost", {{"build", std::to_string(id)}, {"web_node", node_name_}});
+}
+
+json BuildService::plan(const config::Pipeline& pipeline, const config::Job& job,
+                        const std::map<std::string, json>& versions) const {
+  if (!engine_.planner)
+    throw core::Error(CC_E_UNAVAILABLE, "this web node has no build planner");
+  return engine_.planner(pipeline, job, versions);
+}
+
+void BuildService::run(const db::BuildRow& build, int keep_logs) {
+  if (!engine_.runner)
+    throw core::Error(CC_E_UNAVAILABLE, "this web node has no build runner");
+  auto state = std::make_shared<Running>();
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_)
+      throw core::Error(CC_E_UNAVAILABLE, "the web node is shutting down");
+    running_[build.id] = state;
+  }
+  // Detached: shutdown() waits for running_ to drain, so `this` outlives every thread.
+  std::thread([this, build, state, keep_logs] { execute(build, state, keep_logs); }).detach();
+}
+
+void BuildService::execute(db::BuildRow build, std::shared_ptr<Running> state, int keep_logs) {
+  db::Builds builds(db_);
+  DbEventSink sink(db_, hub_, build.id, log_);
+  std::string status = "errored";
+  try {
+    builds.start(build.id, node_name_);
+    sink.store("status", json{{"status", "started"}, {"time", now()}});
+    engine::BuildRequest req{build.id,  build.name,    build.team, build.pipeline,
+                             build.job, external_url_, build.plan};
+    status = engine_.runner->run(req, sink, state->aborted);
+    if (state->shutting_down) {
+      sink.store("error",
+                 json{{"message", "build interrupted: the web node stopped"}, {"time", now()}});
+      status = "errored";
+    }
+  } catch (const std::exception& e) {
+    sink.store("error",
+               json{{"message", std::string("build failed to run: ") + e.what()}, {"time", now()}});
+    status = "errored";
+  }
+  try {
+    sink.store("status", json{{"status", status}, {"time", now()}});
+    builds.finish(build.id, status);
+    if (keep_logs > 0 && build.job_id)
+      builds.retain_logs(*build.job_id, keep_logs);
+  } catch (const std::exception& e) {
+    log_.error("build-finish-failed", {{"build", std::to_string(build.id)}, {"error", e.what()}});
+  }
+  hub_.notify();
+  {
+    std::lock_guard lock(mu_);
+    running_.erase(build.id);
+  }
+  done_cv_.notify_all();
+}
+
+void BuildService::abort(int64_t build_id) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(build_id);
+  if (it != running_.end())
+    it->second->aborted = true;
+}
+
+void BuildService::shutdown() {
+  std::unique_lock lock(mu_);
+  stopped_ = true;
+  for (auto& [id, state] : running_) {
+    state->shutting_down = true;
+    state->aborted = true;
+  }
+  done_cv_.wait(lock, [this] { return running_.empty(); });
+  lock.unlock();
+  hub_.close();
+}
+
+std::string sse_event(const db::BuildEvent& event) {
+  json data = {{"event", event.type}, {"version", "1.0"}, {"data", event.payload}};
+  return "id: " + std::to_string(event.event_id) + "\nevent: event\ndata: " + data.dump() + "\n\n";
+}
+
+}  // namespace concourse::atc::api

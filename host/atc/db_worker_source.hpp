@@ -1,0 +1,20 @@
+// The engine's view of the cluster in a web node: the workers the database says are running and
+// reachable (an address, a compatible version), read afresh for every placement so a worker that
+// stalls or lands stops receiving new containers at once.
+#pragma once
+
+#include "atc/db/workers.hpp"
+#include "atc/engine/build_runner.hpp"
+
+namespace concourse::atc {
+
+class DbWorkerSource : public engine::WorkerSource {
+ public:
+  explicit DbWorkerSource(db::Database& db) : workers_(db) {}
+  std::vector<engine::WorkerTarget> running_workers() override;
+
+ private:
+  db::Workers workers_;
+};
+
+}  // namespace concourse::atc

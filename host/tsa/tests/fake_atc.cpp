@@ -183,6 +183,8 @@ FakeAtc::FakeAtc() : state_(std::make_shared<State>()) {
 
 FakeAtc::~FakeAtc() {
   state_->server->stopAll(true);
+  // The server's factory holds the state: dropping the server breaks that cycle.
+  state_->server.reset();
 }
 
 uint16_t FakeAtc::port() const {

@@ -1,12 +1,16 @@
-// The real `concourse worker` binary with the real houdini and probe-basic plugins, driven over
-// HTTP exactly as curl (or the ATC) would.
+// The real `concourse worker` binary with the real runtime and probe-basic plugins, driven over
+// HTTP exactly as curl (or the ATC) would. The same suite runs against every runtime: ctest
+// registers it once per runtime with CONCOURSE_TEST_RUNTIME (default houdini) and
+// CONCOURSE_TEST_WORKER_ARGS (extra worker flags, split on spaces) in the environment.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/http.hpp"
 #include "support/tar_builder.hpp"
@@ -23,11 +27,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+std::vector<std::string> suite_worker_args(const std::string& work_dir) {
+  auto args = test_worker_args(work_dir, CONCOURSE_PLUGIN_DIR,
+                               env_or("CONCOURSE_TEST_RUNTIME", "houdini"));
+  std::istringstream extra(env_or("CONCOURSE_TEST_WORKER_ARGS", ""));
+  for (std::string a; extra >> a;)
+    args.push_back(a);
+  return args;
+}
+
 class WorkerHttp : public ::testing::Test {
  protected:
   void SetUp() override {
-    worker_ = std::make_unique<WorkerProcess>(CONCOURSE_BIN,
-                                              test_worker_args(work_.path(), CONCOURSE_PLUGIN_DIR));
+    worker_ = std::make_unique<WorkerProcess>(CONCOURSE_BIN, suite_worker_args(work_.path()));
     worker_->start();
   }
   void TearDown() override {

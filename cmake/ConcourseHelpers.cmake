@@ -13,13 +13,18 @@ endfunction()
 # concourse_add_test(NAME SOURCES ... DEPS ... LABELS ...) : one gtest binary, tests discovered
 # at build time so ctest -L filters work.
 function(concourse_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  # POSTGRES: the test uses TempPostgres::shared(), so it runs against the run's shared cluster.
+  cmake_parse_arguments(ARG "POSTGRES" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main
     concourse_warnings concourse_options)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
+  set(extra "")
+  if(ARG_POSTGRES)
+    set(extra FIXTURES_REQUIRED postgres ENVIRONMENT CONCOURSE_TEST_PG_DIR=${CONCOURSE_TEST_PG_DIR})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ${extra})
 endfunction()

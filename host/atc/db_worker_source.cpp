@@ -41,4 +41,21 @@ std::vector<engine::WorkerTarget> DbWorkerSource::running_workers() {
   return out;
 }
 
+void DbWorkerSource::owns(const engine::OwnedHandle& h) {
+  db::ArtifactRow row;
+  row.handle = h.handle;
+  row.worker_name = h.worker;
+  row.state = "created";
+  row.team = h.team;
+  row.build_id = h.build_id;
+  row.type = h.type;
+  db::Artifacts(db_, h.container ? db::ArtifactKind::Container : db::ArtifactKind::Volume)
+      .save(row);
+}
+
+void DbWorkerSource::released(const engine::OwnedHandle& h) {
+  db::Artifacts(db_, h.container ? db::ArtifactKind::Container : db::ArtifactKind::Volume)
+      .set_state(h.handle, "destroying");
+}
+
 }  // namespace concourse::atc

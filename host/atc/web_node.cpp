@@ -5,6 +5,9 @@
 #include "core/error.hpp"
 #include "core/flags.hpp"
 
+#include <concourse/status.h>
+#include "atc/config/parse.hpp"
+#include "atc/db_pipeline_store.hpp"
 #include "atc/db_worker_source.hpp"
 #include "atc/engine/engine.hpp"
 #include "atc/engine/planner.hpp"
@@ -62,11 +65,14 @@ void WebNode::start() {
   // Builds run on the workers the database knows, unless the caller brought its own runner.
   if (!options_.build_runner) {
     worker_source_ = std::make_unique<DbWorkerSource>(*db_);
-    engine_ = std::make_unique<engine::Engine>(*worker_source_, concourse::log::Logger("engine"));
+    pipeline_store_ = std::make_unique<DbPipelineStore>(*db_);
+    engine_ = std::make_unique<engine::Engine>(*worker_source_, concourse::log::Logger("engine"),
+                                               pipeline_store_.get());
   }
   api_ = std::make_unique<api::Server>(options_.api, *db_, *auth_, concourse::log::Logger("api"),
                                        build_engine(options_, engine_.get()));
   api_->start();
+  start_scheduling();
   if (!options_.tsa.host_key_path.empty())
     start_tsa();
   {
@@ -77,6 +83,33 @@ void WebNode::start() {
   log_.info("web-started", {{"api_port", std::to_string(api_port())},
                             {"tsa_port", std::to_string(tsa_port())},
                             {"gc_interval", core::format_duration(options_.gc_interval)}});
+}
+
+// The scheduler plans with the same planner and runs builds through the same service as the
+// API; the checker needs workers, so it runs only with this node's own engine.
+void WebNode::start_scheduling() {
+  api::BuildService& service = api_->builds();
+  scheduler::BuildHooks hooks;
+  hooks.plan = [&service](const db::PipelineRow& p, const db::JobRow& j,
+                          const std::map<std::string, nlohmann::json>& versions) {
+    auto pipeline = config::pipeline_from_json(p.config);
+    const config::Job* job = pipeline.find_job(j.name);
+    if (job == nullptr)
+      throw core::Error(CC_E_NOT_FOUND, "job " + j.name + " not found in the pipeline's config");
+    return service.plan(pipeline, *job, versions);
+  };
+  hooks.run = [&service](const db::BuildRow& b, int keep) { service.run(b, keep); };
+  if (service.can_plan() && service.can_run()) {
+    scheduler_ = std::make_unique<scheduler::Scheduler>(*db_, std::move(hooks), "web",
+                                                        concourse::log::Logger("scheduler"),
+                                                        options_.scheduler_interval);
+    scheduler_->start();
+  }
+  if (worker_source_) {
+    checker_ = std::make_unique<checker::Checker>(*db_, *worker_source_, options_.checking,
+                                                  concourse::log::Logger("checker"));
+    checker_->start();
+  }
 }
 
 void WebNode::start_tsa() {
@@ -104,11 +137,14 @@ void WebNode::stop() {
     tsa_->stop();
     tsa_.reset();
   }
+  scheduler_.reset();
+  checker_.reset();
   if (api_) {
     api_->stop();
     api_.reset();
   }
   engine_.reset();
+  pipeline_store_.reset();
   worker_source_.reset();
   auth_.reset();
   db_.reset();

@@ -16,8 +16,11 @@
 #include "atc/api/server.hpp"
 #include "atc/auth/authenticator.hpp"
 #include "atc/auth/local_users.hpp"
+#include "atc/checker/checker.hpp"
 #include "atc/db/database.hpp"
 #include "atc/engine/build_runner.hpp"
+#include "atc/engine/pipeline_store.hpp"
+#include "atc/scheduler/scheduler.hpp"
 #include "core/log.hpp"
 #include "tsa/server.hpp"
 
@@ -37,6 +40,9 @@ struct WebNodeOptions {
   engine::BuildRunner* build_runner = nullptr;
   // Turns a job into a plan; empty = the engine's plan_job when the engine is built in.
   api::Planner planner;
+  // The checker (runs when the node has its own engine) and the scheduler.
+  checker::CheckerOptions checking;
+  std::chrono::milliseconds scheduler_interval = std::chrono::seconds(10);
 };
 
 class WebNode {
@@ -64,6 +70,7 @@ class WebNode {
 
  private:
   void start_tsa();
+  void start_scheduling();
   void collector_loop();
 
   WebNodeOptions options_;
@@ -72,8 +79,11 @@ class WebNode {
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<auth::Authenticator> auth_;
   std::unique_ptr<engine::WorkerSource> worker_source_;
+  std::unique_ptr<engine::PipelineStore> pipeline_store_;  // set_pipeline steps save here
   std::unique_ptr<engine::BuildRunner> engine_;
   std::unique_ptr<api::Server> api_;
+  std::unique_ptr<checker::Checker> checker_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<tsa::Server> tsa_;
 
   std::thread collector_;

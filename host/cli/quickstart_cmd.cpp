@@ -57,8 +57,7 @@ void add_worker_flags(core::FlagSet& fs, worker::WorkerConfig& c, int64_t ports[
                 "directory for containers, volumes, keys and the embedded database");
   fs.add_string("worker-name", &c.name, "the name to register the worker as");
   fs.add_list("worker-tag", &c.tags, "a tag of the worker (repeatable)");
-  fs.add_string("worker-runtime", &c.runtime,
-                "runtime plugin (default: guardian as root with runc, else houdini)");
+  fs.add_string("worker-runtime", &c.runtime, "runtime plugin (default: houdini)");
   fs.add_string("worker-plugin-dir", &c.plugin_dir, "directory of plugin shared objects");
   fs.add_string("worker-resource-types", &c.resource_types_dir,
                 "directory of bundled resource types");
@@ -69,11 +68,10 @@ void add_worker_flags(core::FlagSet& fs, worker::WorkerConfig& c, int64_t ports[
                   "interval of the worker's container and volume sweepers");
 }
 
-// Guardian needs root and an OCI runtime binary; the log says which runtime was chosen and why.
-std::string pick_runtime(const worker::WorkerConfig& c) {
-  bool guardian_built = fs::exists(fs::path(c.plugin_dir) / "runtime-guardian.so");
-  bool runc = fs::exists("/usr/sbin/runc") || fs::exists("/usr/bin/runc");
-  return guardian_built && runc && geteuid() == 0 ? "guardian" : "houdini";
+// Houdini until guardian has container networking and a default rootfs for image-less tasks
+// (the demo pipeline's tasks have no image); --worker-runtime guardian opts in.
+std::string pick_runtime(const worker::WorkerConfig&) {
+  return "houdini";
 }
 
 void finish_worker(worker::WorkerConfig& c, const int64_t ports[3]) {

@@ -58,6 +58,10 @@ void add_atc_flags(core::FlagSet& fs, atc::WebNodeOptions& o, std::vector<std::s
   fs.add_list("main-team-local-user", &o.main_team_users,
               "local user allowed into the main team (repeatable)");
   fs.add_duration("gc-interval", &o.gc_interval, "interval on which to collect workers");
+  fs.add_duration("resource-checking-interval", &o.checking.interval,
+                  "interval on which to check for new versions of resources");
+  fs.add_duration("resource-with-webhook-checking-interval", &o.checking.webhook_interval,
+                  "interval on which to check resources that have a webhook token");
 }
 
 WebParsed parse_web(int argc, char** argv) {

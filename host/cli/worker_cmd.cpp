@@ -4,6 +4,8 @@
 
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
+#include "cli/containerd_flags.hpp"
+#include "cli/guardian_flags.hpp"
 #include "core/error.hpp"
 #include "core/flags.hpp"
 #include "core/log.hpp"
@@ -84,6 +86,10 @@ Parsed parse(int argc, char** argv) {
                   "how long a cancelled registration may drain forwarded connections");
   fs.add_string("log-level", &p.log_level, "debug, info, warn, error or fatal");
   fs.add_string("log-format", &p.log_format, "text or json");
+  ContainerdFlags containerd;
+  add_containerd_flags(fs, containerd, argc, argv);
+  GuardianFlags guardian;
+  add_guardian_flags(fs, guardian);
   if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
     std::cout << fs.usage();
     p.help = true;
@@ -114,6 +120,10 @@ Parsed parse(int argc, char** argv) {
     c.runtime_config.insert(pos, std::string(empty_obj ? "" : ",") +
                                      "\"max_containers\":" + std::to_string(max_containers));
   }
+  apply_containerd_flags(fs, containerd, c.runtime, c.runtime_config);
+  apply_guardian_flags(fs, guardian, c.runtime,
+                       std::filesystem::absolute(c.plugin_dir).lexically_normal().string(),
+                       c.runtime_config);
   // As Concourse: any --tsa-* flag turns registration on; without, the worker is standalone.
   c.tsa_enabled = fs.was_set("tsa-host") || fs.was_set("tsa-public-key") ||
                   fs.was_set("tsa-worker-private-key");

@@ -8,6 +8,7 @@
 #include "core/flags.hpp"
 #include "fly/common.hpp"
 #include "fly/table.hpp"
+#include "fly/watch.hpp"
 
 namespace concourse::fly {
 namespace {
@@ -88,7 +89,8 @@ std::string field_value(const std::string& line, size_t prefix) {
   return line.substr(std::min(prefix, line.size()));
 }
 
-// Streams and renders; returns the exit code for the build's final status.
+}  // namespace
+
 int watch_build(Context& ctx, const Client& c, int64_t build_id) {
   EventRenderer renderer(ctx);
   std::string event, data;
@@ -116,6 +118,8 @@ int watch_build(Context& ctx, const Client& c, int64_t build_id) {
     status = json_str(c.get_json("/api/v1/builds/" + std::to_string(build_id)), "status");
   return exit_code_for(status);
 }
+
+namespace {
 
 std::string job_path(const std::string& team, const std::string& flag_value) {
   auto [pipeline, job] = split_flag(flag_value, "--job");

@@ -191,4 +191,74 @@ void Client::stream_lines(const std::string& path,
   }
 }
 
+std::string Client::authorization() const {
+  if (!token_ || (token_->type.empty() && token_->value.empty()))
+    return "";
+  return authorization_scheme(token_->type) + " " + token_->value;
+}
+
+// Status errors of the streaming calls, with what call() would have said.
+static void check_stream_status(int status, const std::string& reason, std::istream& in) {
+  if (status >= 200 && status < 300)
+    return;
+  if (status == 401)
+    throw Unauthorized();
+  HttpResponse out{status, reason, "", {}};
+  Poco::StreamCopier::copyToString(in, out.body);
+  std::string message = status == 404
+                            ? "resource not found"
+                            : "unexpected response: " + std::to_string(status) + " " + reason +
+                                  (out.body.empty() ? "" : ": " + first_line(out.body));
+  throw UnexpectedResponse(message, out);
+}
+
+HttpResponse Client::upload(const std::string& path, const std::string& content_type,
+                            const std::function<void(std::ostream&)>& write_body) const {
+  Poco::URI uri(url_ + path);
+  auto session = open_session(uri, insecure_);
+  session->setTimeout(kConnectTimeout, Poco::Timespan(600, 0), Poco::Timespan(600, 0));
+  Poco::Net::HTTPRequest request("POST", uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+  if (auto a = authorization(); !a.empty())
+    request.set("Authorization", a);
+  request.setContentType(content_type);
+  request.setChunkedTransferEncoding(true);
+  if (trace_ != nullptr)
+    *trace_ << "POST " << url_ + path << "\n";
+  HttpResponse out;
+  try {
+    std::ostream& body = session->sendRequest(request);
+    write_body(body);
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session->receiveResponse(response);
+    check_stream_status(static_cast<int>(response.getStatus()), response.getReason(), in);
+    Poco::StreamCopier::copyToString(in, out.body);
+    out.status = static_cast<int>(response.getStatus());
+    out.reason = response.getReason();
+  } catch (const Poco::Exception& e) {
+    throw Unreachable(url_, e.displayText());
+  }
+  return out;
+}
+
+void Client::download(const std::string& path,
+                      const std::function<void(std::istream&)>& read_body) const {
+  Poco::URI uri(url_ + path);
+  auto session = open_session(uri, insecure_);
+  session->setTimeout(kConnectTimeout, Poco::Timespan(600, 0), Poco::Timespan(600, 0));
+  Poco::Net::HTTPRequest request("GET", uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+  if (auto a = authorization(); !a.empty())
+    request.set("Authorization", a);
+  if (trace_ != nullptr)
+    *trace_ << "GET " << url_ + path << "\n";
+  try {
+    session->sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session->receiveResponse(response);
+    check_stream_status(static_cast<int>(response.getStatus()), response.getReason(), in);
+    read_body(in);
+  } catch (const Poco::Exception& e) {
+    throw Unreachable(url_, e.displayText());
+  }
+}
+
 }  // namespace concourse::fly

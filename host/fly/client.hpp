@@ -62,6 +62,15 @@ class Client {
   // a read timeout: a build may be quiet for a long time. Checks the status like call().
   void stream_lines(const std::string& path,
                     const std::function<bool(const std::string&)>& on_line) const;
+  // POST with a chunked body that `write_body` produces as it goes (fly execute's uploads);
+  // checks the status like call().
+  HttpResponse upload(const std::string& path, const std::string& content_type,
+                      const std::function<void(std::ostream&)>& write_body) const;
+  // GET whose 2xx body is handed to `read_body` as a stream (fly execute's downloads).
+  void download(const std::string& path, const std::function<void(std::istream&)>& read_body) const;
+  // The bearer value for requests this class does not send itself (the hijack WebSocket); "".
+  std::string authorization() const;
+  bool insecure() const noexcept { return insecure_; }
 
  private:
   std::string url_;

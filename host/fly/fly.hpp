@@ -79,5 +79,7 @@ int abort_build_command(Context& ctx, const std::vector<std::string>& args);
 int resources_command(Context& ctx, const std::vector<std::string>& args);
 int resource_versions_command(Context& ctx, const std::vector<std::string>& args);
 int check_resource_command(Context& ctx, const std::vector<std::string>& args);
+int execute_command(Context& ctx, const std::vector<std::string>& args);
+int hijack_command(Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace concourse::fly

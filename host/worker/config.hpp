@@ -21,6 +21,12 @@ struct WorkerConfig {
 
   // <type>/ or <type>/<version>/ dirs of rootfs.tgz + resource_metadata.json to advertise.
   std::string resource_types_dir;
+  // With a resource-type installer plugin loaded, the dir is watched (inotify) and each new
+  // type/version is installed into a volume once its files have been quiet for settle; tick
+  // retries failed installs and removes superseded, unused ones.
+  std::string resource_type_installer = "bundled";  // installer plugin: "name" or "name@version"
+  std::chrono::milliseconds resource_types_settle{500};
+  std::chrono::milliseconds resource_types_tick{5000};
   std::string gc_strategy = "default";    // GC strategy plugin: "name" or "name@version"
   std::string gc_strategy_config = "{}";  // JSON handed to the strategy's instance_create
   std::chrono::nanoseconds sweep_interval = std::chrono::seconds(30);

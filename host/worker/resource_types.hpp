@@ -1,7 +1,8 @@
 // The catalogue of bundled resource types a worker advertises (reference §7): each entry of the
 // resource-types directory is `<type>/` or `<type>/<version>/` holding rootfs.tgz and
-// resource_metadata.json. Read again at every registration, so a type dropped onto a running
-// worker is advertised the next time the beacon registers.
+// resource_metadata.json. This scan is the fallback when no installer plugin is loaded (then the
+// images are the rootfs.tgz paths, read again at every registration); with one, the worker
+// advertises volumes instead (resource_type_installs.hpp).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -15,6 +15,8 @@
 #include "worker/gc/sweeper.hpp"
 #include "worker/health_server.hpp"
 #include "worker/local_worker_api.hpp"
+#include "worker/resource_type_installs.hpp"
+#include "worker/resource_type_watcher.hpp"
 #include "worker/resource_types.hpp"
 
 namespace concourse::worker {
@@ -35,6 +37,10 @@ struct Worker::State {
   std::unique_ptr<beacon::Beacon> beacon;
   std::unique_ptr<plugin::Instance> gc_strategy;
   std::unique_ptr<gc::Sweeper> sweeper;
+  std::unique_ptr<plugin::Instance> installer;
+  std::unique_ptr<ResourceTypeInstalls> installs;
+  std::unique_ptr<ResourceTypeWatcher> watcher;
+  std::atomic<beacon::Beacon*> beacon_ptr{nullptr};
   bool started = false;
 };
 
@@ -89,7 +95,8 @@ std::string local_addr(const std::string& ip, uint16_t port) {
 }
 
 std::unique_ptr<beacon::Beacon> make_beacon(const WorkerConfig& c, uint16_t garden_port,
-                                            uint16_t bc_port, const concourse::log::Logger& log) {
+                                            uint16_t bc_port, const concourse::log::Logger& log,
+                                            const ResourceTypeInstalls* installs) {
   beacon::BeaconOptions o;
   o.tsa_hosts = c.tsa_hosts.empty() ? std::vector<std::string>{"127.0.0.1:2222"} : c.tsa_hosts;
   o.tsa_public_key = c.tsa_public_key;
@@ -102,9 +109,13 @@ std::unique_ptr<beacon::Beacon> make_beacon(const WorkerConfig& c, uint16_t gard
   info.tags = c.tags;
   info.team = c.team;
   info.ephemeral = c.ephemeral;
-  // Scanned at every registration: a type dropped in while the worker runs is advertised the
-  // next time it registers.
-  auto provider = [dir = c.resource_types_dir, log] { return scan_resource_types(dir, log); };
+  beacon::ResourceTypesProvider provider;
+  if (installs != nullptr) {
+    provider = [installs] { return installs->advertised(); };
+  } else {
+    // No installer plugin: scanned at every registration, images are the rootfs.tgz paths.
+    provider = [dir = c.resource_types_dir, log] { return scan_resource_types(dir, log); };
+  }
   return std::make_unique<beacon::Beacon>(std::move(o), std::move(info), std::move(provider),
                                           concourse::log::Logger("beacon"));
 }
@@ -129,6 +140,7 @@ void Worker::start() {
   load_plugins();
   std::string runtime_name = start_servers();
   start_health();
+  start_resource_types();
   if (config_.tsa_enabled)
     start_registration();
   state_->started = true;
@@ -236,7 +248,9 @@ void Worker::start_registration() {
   }
   state_->gc_strategy =
       plugin::Instance::create(gc_mod, config_.gc_strategy_config, config_.work_dir);
-  state_->beacon = make_beacon(config_, state_->garden->port(), state_->baggageclaim->port(), log_);
+  state_->beacon = make_beacon(config_, state_->garden->port(), state_->baggageclaim->port(), log_,
+                               state_->installs.get());
+  state_->beacon_ptr = state_->beacon.get();
   state_->beacon->start();
 
   gc::SweeperOptions so;
@@ -259,14 +273,67 @@ void Worker::start_registration() {
   log_.info("gc-strategy-selected", {{"gc_strategy", gc_mod->id()}});
 }
 
+// With an installer plugin the resource types become volumes: installed once before the first
+// registration, then again whenever the directory changes, and the beacon re-registers when what
+// it advertises changed.
+void Worker::start_resource_types() {
+  if (config_.resource_types_dir.empty())
+    return;
+  auto mod =
+      state_->registry->find(CC_KIND_RESOURCE_TYPE_INSTALLER, config_.resource_type_installer);
+  if (!mod) {
+    log_.info("no-resource-type-installer",
+              {{"installer", config_.resource_type_installer},
+               {"note", "advertising rootfs.tgz paths, scanned at each registration"}});
+    return;
+  }
+  if (!std::filesystem::is_directory(config_.resource_types_dir)) {
+    log_.warn("resource-types-dir-missing", {{"dir", config_.resource_types_dir}});
+    return;
+  }
+  state_->installer = plugin::Instance::create(mod, "{}", config_.work_dir);
+  auto volumes_dir = (std::filesystem::path(config_.work_dir) / "volumes").string();
+  state_->installs = std::make_unique<ResourceTypeInstalls>(
+      config_.resource_types_dir,
+      InstallerBinding{state_->installer->vtable<cc_installer_vtable>(), state_->installer->get(),
+                       mod->id()},
+      state_->baggageclaim->store(), volumes_dir, config_.resource_types_settle,
+      concourse::log::Logger("resource-types"));
+  state_->installs->sync(true);
+  State* st = state_.get();
+  state_->watcher = std::make_unique<ResourceTypeWatcher>(
+      config_.resource_types_dir, config_.resource_types_settle, config_.resource_types_tick,
+      [st](bool changed) {
+        auto r = st->installs->sync(changed);
+        if (r.advertised_changed) {
+          if (auto* b = st->beacon_ptr.load())
+            b->refresh();
+        }
+      },
+      concourse::log::Logger("resource-types"));
+  state_->watcher->start();
+  log_.info("resource-type-installer-selected",
+            {{"installer", mod->id()}, {"dir", config_.resource_types_dir}});
+}
+
+nlohmann::json Worker::advertised_resource_types() const {
+  if (state_->installs)
+    return state_->installs->advertised();
+  return scan_resource_types(config_.resource_types_dir, log_);
+}
+
 void Worker::stop() {
   if (!state_)
     return;
-  // Order matters: stop deleting, leave the TSA, stop taking requests, then release plugin
-  // instances, then modules.
+  // Order matters: stop installing, stop deleting, leave the TSA, stop taking requests, then
+  // release plugin instances, then modules.
+  if (state_->watcher)
+    state_->watcher->stop();
+  state_->watcher.reset();
   if (state_->sweeper)
     state_->sweeper->stop();
   state_->sweeper.reset();
+  state_->beacon_ptr = nullptr;
   if (state_->beacon)
     state_->beacon->stop();
   state_->beacon.reset();
@@ -283,6 +350,8 @@ void Worker::stop() {
   state_->garden.reset();
   state_->baggageclaim.reset();
   state_->gc_strategy.reset();
+  state_->installs.reset();
+  state_->installer.reset();
   state_->runtime.reset();
   state_->registry.reset();
   if (state_->started)

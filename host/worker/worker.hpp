@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/log.hpp"
@@ -34,12 +35,15 @@ class Worker {
   // The TSA connection (GC sweeper/reporter commands); nullptr when running standalone.
   TsaCommands* tsa_commands() const;
   beacon::Beacon* tsa_beacon() const;
+  // What the next registration advertises (resource_types of the worker JSON).
+  nlohmann::json advertised_resource_types() const;
 
  private:
   void load_plugins();
   std::string start_servers();  // runtime, Garden, Baggageclaim; returns "runtime@version"
   void start_health();
-  void start_registration();  // GC strategy, beacon, sweepers (only with a TSA)
+  void start_resource_types();  // installer plugin, first install, directory watcher
+  void start_registration();    // GC strategy, beacon, sweepers (only with a TSA)
   struct State;
   WorkerConfig config_;
   concourse::log::Logger log_;

@@ -4,7 +4,9 @@
 
 #include <thread>
 
+#include "atc/api/worker_artifacts.hpp"
 #include "atc/db/sql.hpp"
+#include "atc/scheduler/wakeup.hpp"
 #include "core/error.hpp"
 
 namespace concourse::atc::api {
@@ -20,12 +22,18 @@ int64_t now() {
 // the build's status (started, then the runner's result) so there is exactly one of each.
 class DbEventSink final : public engine::EventSink {
  public:
-  DbEventSink(db::Database& db, EventHub& hub, int64_t build_id, concourse::log::Logger& log)
-      : builds_(db), hub_(hub), build_id_(build_id), log_(log) {}
+  DbEventSink(db::Database& db, EventHub& hub, int64_t build_id, std::string team,
+              concourse::log::Logger& log)
+      : db_(db), builds_(db), hub_(hub), build_id_(build_id), team_(std::move(team)), log_(log) {}
 
   void emit(const std::string& type, const json& data) override {
     if (type == "status")
       return;
+    // Not an event for readers: fly execute's output, kept for download.
+    if (type == "worker-artifact") {
+      record_output_artifact(db_, build_id_, team_, data);
+      return;
+    }
     store(type, data);
   }
 
@@ -44,9 +52,11 @@ class DbEventSink final : public engine::EventSink {
 
  private:
   std::mutex mu_;
+  db::Database& db_;
   db::Builds builds_;
   EventHub& hub_;
   int64_t build_id_;
+  std::string team_;
   concourse::log::Logger& log_;
 };
 
@@ -120,7 +130,7 @@ void BuildService::run(const db::BuildRow& build, int keep_logs) {
 
 void BuildService::execute(db::BuildRow build, std::shared_ptr<Running> state, int keep_logs) {
   db::Builds builds(db_);
-  DbEventSink sink(db_, hub_, build.id, log_);
+  DbEventSink sink(db_, hub_, build.id, build.team, log_);
   std::string status = "errored";
   try {
     builds.start(build.id, node_name_);
@@ -147,6 +157,8 @@ void BuildService::execute(db::BuildRow build, std::shared_ptr<Running> state, i
     log_.error("build-finish-failed", {{"build", std::to_string(build.id)}, {"error", e.what()}});
   }
   hub_.notify();
+  // A finished build may free a serial slot or satisfy a downstream job's `passed`.
+  scheduler::schedule_signal().notify();
   {
     std::lock_guard lock(mu_);
     running_.erase(build.id);

@@ -1,6 +1,7 @@
 // Containers and volumes: the workers' GC protocol (destroying/report, reference §8.1) and the
 // per-team listings fly shows.
 #include "atc/api/handlers.hpp"
+#include "atc/api/hijack.hpp"
 #include "atc/db/artifacts.hpp"
 #include "atc/db/teams.hpp"
 #include "atc/db/workers.hpp"
@@ -74,6 +75,8 @@ json volume_json(const db::ArtifactRow& a) {
 Response team_list(Context& ctx, Request& req, db::ArtifactKind kind) {
   std::string team = req.param("team");
   require_team(require_auth(req), team);
+  if (kind == db::ArtifactKind::Container && has_container_filters(req))
+    return list_build_containers(ctx, req);
   if (!db::Teams(*ctx.db).get(team))
     throw HttpError::message(404, "team '" + team + "' not found");
   json out = json::array();

@@ -4,6 +4,7 @@
 
 #include "atc/api/build_service.hpp"
 #include "atc/api/ci_json.hpp"
+#include "atc/api/worker_artifacts.hpp"
 #include "atc/auth/authenticator.hpp"
 
 namespace concourse::atc::api {
@@ -66,6 +67,7 @@ Response create_one_off(Context& ctx, const Request& req) {
   auto plan = parse_json_body(req);
   if (!plan.is_object())
     throw HttpError::message(400, "the build plan must be a JSON object");
+  resolve_artifact_inputs(plan, req.param("team"));
   if (!ctx.builds->can_run())
     throw HttpError::message(503, "this web node cannot run builds: no build engine");
   auto build = db::Builds(*ctx.db).create_one_off(req.param("team"), plan);

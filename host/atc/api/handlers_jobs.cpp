@@ -1,8 +1,11 @@
 // Jobs of a pipeline: list, get, pause, their builds, and manual triggering, which plans the job
-// with the latest enabled version of every resource it gets and runs the build.
+// with the scheduler's input selection and runs the build (or queues it, see trigger).
 #include "atc/api/build_service.hpp"
 #include "atc/api/ci_json.hpp"
 #include "atc/config/parse.hpp"
+#include "atc/scheduler/inputs.hpp"
+#include "atc/scheduler/scheduler.hpp"
+#include "atc/scheduler/wakeup.hpp"
 #include "core/error.hpp"
 
 namespace concourse::atc::api {
@@ -27,30 +30,6 @@ Response list_jobs(Context& ctx, const Request& req) {
   return Response::json(200, out);
 }
 
-int log_retention(const json& job_config) {
-  if (job_config.contains("build_log_retention") && job_config["build_log_retention"].is_object())
-    return job_config["build_log_retention"].value("builds", 0);
-  return job_config.value("build_logs_to_retain", 0);
-}
-
-// The newest usable version of each resource the job gets, keyed by the get step's name.
-std::map<std::string, json> input_versions(Context& ctx, const db::PipelineRow& p,
-                                           const db::JobRow& j,
-                                           std::vector<db::BuildInput>& inputs) {
-  std::map<std::string, json> versions;
-  db::Resources resources(*ctx.db);
-  for (const auto& get : job_gets(j.config)) {
-    auto r = resources.get(p.id, get.resource);
-    if (!r)
-      continue;
-    if (auto v = resources.latest_enabled(r->id)) {
-      versions[get.name] = v->version;
-      inputs.push_back({get.name, r->id, v->version});
-    }
-  }
-  return versions;
-}
-
 Response trigger(Context& ctx, const Request& req) {
   auto p = pipeline_for_write(ctx, req);
   auto j = job_of(ctx, p, req.param("job"));
@@ -63,11 +42,24 @@ Response trigger(Context& ctx, const Request& req) {
   const config::Job* job = pipeline.find_job(j.name);
   if (job == nullptr)
     throw HttpError::message(404, "job not found in the pipeline's config");
-  std::vector<db::BuildInput> inputs;
-  auto versions = input_versions(ctx, p, j, inputs);
+  // The scheduler's input selection; without versions yet the build waits, pending, for the
+  // scheduler to settle its inputs once checks find them.
+  auto set = scheduler::select_inputs(*ctx.db, p.id, j.id, j.config);
+  if (!set.ready) {
+    auto build = scheduler::create_undetermined_build(*ctx.db, j.id, set.waiting);
+    scheduler::schedule_signal().notify();
+    return Response::json(200, build_json(build));
+  }
+  std::map<std::string, json> versions;
+  for (const auto& in : set.inputs)
+    versions[in.name] = in.version;
   json plan = service.plan(pipeline, *job, versions);
-  auto build = db::Builds(*ctx.db).create_job_build(j.id, plan, inputs);
-  service.run(build, log_retention(j.config));
+  auto build = db::Builds(*ctx.db).create_job_build(j.id, plan, set.inputs);
+  // Started here when serial/max_in_flight allow, else queued for the scheduler.
+  if (scheduler::job_has_room(*ctx.db, j) && scheduler::claim_build(*ctx.db, build.id, "api"))
+    service.run(build, scheduler::log_retention(j.config));
+  else
+    scheduler::schedule_signal().notify();
   return Response::json(200, build_json(build));
 }
 

@@ -2,6 +2,7 @@
 // check request is queued in resource_check_requests for the checker to run; this API does not
 // run checks itself.
 #include "atc/api/ci_json.hpp"
+#include "atc/scheduler/wakeup.hpp"
 
 namespace concourse::atc::api {
 namespace {
@@ -88,12 +89,28 @@ Response check(Context& ctx, const Request& req) {
       from = body["from"];
   }
   int64_t id = db::Resources(*ctx.db).request_check(r.id, from);
+  scheduler::check_signal().notify();
   return Response::json(201, json{{"id", id},
                                   {"team_name", p.team},
                                   {"name", std::to_string(id)},
                                   {"status", "pending"},
                                   {"pipeline_name", p.name},
                                   {"resource_name", r.name}});
+}
+
+// No auth: the token in the query is the credential, compared with the resource's
+// webhook_token (401 when it differs or the resource has none).
+Response webhook(Context& ctx, const Request& req) {
+  auto p = db::Pipelines(*ctx.db).get(req.param("team"), req.param("pipeline"));
+  if (!p)
+    throw HttpError::message(404, "pipeline not found");
+  auto r = resource_of(ctx, *p, req);
+  std::string token = r.config.value("webhook_token", "");
+  if (token.empty() || req.query_value("webhook_token") != token)
+    throw HttpError::message(401, "invalid webhook token");
+  int64_t id = db::Resources(*ctx.db).request_check(r.id, json());
+  scheduler::check_signal().notify();
+  return Response::json(201, json{{"id", id}, {"status", "pending"}, {"resource_name", r.name}});
 }
 
 }  // namespace
@@ -115,6 +132,8 @@ void add_resource_routes(Router& r, Context& ctx) {
   r.add("PUT", base + "/:resource/pin_comment",
         [&ctx](Request& req) { return pin_comment(ctx, req); });
   r.add("POST", base + "/:resource/check", [&ctx](Request& req) { return check(ctx, req); });
+  r.add("POST", base + "/:resource/check/webhook",
+        [&ctx](Request& req) { return webhook(ctx, req); });
 }
 
 }  // namespace concourse::atc::api

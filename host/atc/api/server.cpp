@@ -15,6 +15,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "atc/api/hijack.hpp"
+#include "atc/api/worker_artifacts.hpp"
 #include "core/error.hpp"
 #include "core/http/body.hpp"
 
@@ -55,6 +57,9 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest& in,
                      Poco::Net::HTTPServerResponse& out) override {
     auto start = std::chrono::steady_clock::now();
+    // The hijack WebSocket takes the connection over; it is no request/response exchange.
+    if (serve_hijack(ctx_, in, out))
+      return;
     Request req;
     Response resp = read(in, req);
     if (resp.status == 0)
@@ -161,6 +166,7 @@ Router make_router(Context& ctx) {
   add_build_routes(r, ctx);
   add_event_routes(r, ctx);
   add_resource_routes(r, ctx);
+  add_worker_artifact_routes(r, ctx);
   return r;
 }
 

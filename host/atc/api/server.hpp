@@ -34,6 +34,7 @@ class Server {
   void start();
   void stop();  // idempotent; ends running builds as errored, closes open connections
   uint16_t port() const { return port_; }
+  BuildService& builds() { return *builds_; }
 
  private:
   Options options_;

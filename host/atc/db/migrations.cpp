@@ -246,6 +246,37 @@ DROP TABLE jobs;
 DROP TABLE pipelines;
 )sql";
 
+// The checker and scheduler: when each resource is next due for a check (claimed with SKIP
+// LOCKED so two web nodes never check one resource at once), which web node claimed a pending
+// build to start it, and why a pending build still waits (shown to users instead of failing).
+constexpr std::string_view kSchedulingUp = R"sql(
+ALTER TABLE resources
+  ADD COLUMN next_check bigint NOT NULL DEFAULT 0,
+  ADD COLUMN check_status text NOT NULL DEFAULT '';
+ALTER TABLE builds
+  ADD COLUMN claimed_by text NOT NULL DEFAULT '',
+  ADD COLUMN inputs_determined boolean NOT NULL DEFAULT true,
+  ADD COLUMN pending_reason text NOT NULL DEFAULT '',
+  ADD COLUMN outputs_recorded boolean NOT NULL DEFAULT false;
+CREATE INDEX builds_pending_idx ON builds (job_id, id) WHERE status = 'pending';
+CREATE INDEX build_inputs_resource_idx ON build_inputs (resource_id, version);
+CREATE INDEX build_outputs_resource_idx ON build_outputs (resource_id, version);
+)sql";
+
+constexpr std::string_view kSchedulingDown = R"sql(
+DROP INDEX build_outputs_resource_idx;
+DROP INDEX build_inputs_resource_idx;
+DROP INDEX builds_pending_idx;
+ALTER TABLE builds
+  DROP COLUMN outputs_recorded,
+  DROP COLUMN pending_reason,
+  DROP COLUMN inputs_determined,
+  DROP COLUMN claimed_by;
+ALTER TABLE resources
+  DROP COLUMN check_status,
+  DROP COLUMN next_check;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -255,6 +286,7 @@ const std::vector<Migration>& migrations() {
       {2, "collector indexes", kCollectorIndexesUp, kCollectorIndexesDown},
       {3, "pipelines, jobs, resources, versions, builds and build events", kPipelinesUp,
        kPipelinesDown},
+      {4, "checker and scheduler state", kSchedulingUp, kSchedulingDown},
   };
   return all;
 }

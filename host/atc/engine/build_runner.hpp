@@ -44,11 +44,24 @@ struct WorkerTarget {
   int64_t active_containers = 0;
 };
 
+// A container or volume a build owns on a worker.
+struct OwnedHandle {
+  bool container = false;  // else a volume
+  std::string worker, handle, team, type;
+  int64_t build_id = 0;
+};
+
 // Where workers come from (the db in the web node; a fixed list in tests).
 class WorkerSource {
  public:
   virtual ~WorkerSource() = default;
   virtual std::vector<WorkerTarget> running_workers() = 0;
+  // GC ownership. A worker's report of a handle the ATC does not know makes the ATC destroy it,
+  // so a build's handle is recorded as soon as it is chosen (before the create, for
+  // containers) and marked destroying once the build releases it. The default records
+  // nothing: without a database there is no collector either.
+  virtual void owns(const OwnedHandle&) {}
+  virtual void released(const OwnedHandle&) {}
 };
 
 class BuildRunner {

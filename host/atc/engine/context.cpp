@@ -30,9 +30,9 @@ void BuildContext::emit_origin(const std::string& type, const std::string& plan_
 
 void BuildContext::log_line(const std::string& plan_id, const std::string& source,
                             const std::string& text) {
-  events_.emit(
-      "log",
-      {{"time", unix_now()}, {"origin", {{"id", plan_id}, {"source", source}}}, {"payload", text}});
+  events_.emit("log", {{"time", unix_now()},
+                       {"origin", {{"id", plan_id}, {"source", source}}},
+                       {"payload", locals.redact(text)}});
 }
 
 void BuildContext::error(const std::string& plan_id, const std::string& message) {
@@ -67,14 +67,40 @@ json BuildContext::version_of(const std::string& plan_id) {
   return it == versions_.end() ? json() : it->second;
 }
 
-void BuildContext::track_container(const std::string& worker, const std::string& handle) {
+OwnedHandle BuildContext::owned(bool container, const std::string& worker,
+                                const std::string& handle, const std::string& type) const {
+  return OwnedHandle{container, worker, handle, request.team, type, request.build_id};
+}
+
+void BuildContext::track_container(const std::string& worker, const std::string& handle,
+                                   const std::string& type) {
+  record_ownership(owned(true, worker, handle, type));
   std::lock_guard lock(mu_);
   containers_.emplace_back(worker, handle);
 }
 
 void BuildContext::track_volume(const std::string& worker, const std::string& handle) {
+  record_ownership(owned(false, worker, handle, "container"));
   std::lock_guard lock(mu_);
   volumes_.emplace_back(worker, handle);
+}
+
+// Bookkeeping failures must not fail the step: the worst case is the old behaviour (GC may
+// collect the handle early), which the log then explains.
+void BuildContext::record_ownership(const OwnedHandle& h) {
+  try {
+    workers.source().owns(h);
+  } catch (const std::exception& e) {
+    log.warn("record-ownership-failed", {{"handle", h.handle}, {"error", e.what()}});
+  }
+}
+
+void BuildContext::record_release(const OwnedHandle& h) {
+  try {
+    workers.source().released(h);
+  } catch (const std::exception& e) {
+    log.warn("record-release-failed", {{"handle", h.handle}, {"error", e.what()}});
+  }
 }
 
 // Containers go first: their bind mounts point into the build's volumes.
@@ -86,6 +112,7 @@ void BuildContext::release() {
     } catch (const std::exception& e) {
       log.warn("release-container-failed", {{"handle", handle}, {"error", e.what()}});
     }
+    record_release(owned(true, worker, handle, ""));
   }
   for (auto it = volumes_.rbegin(); it != volumes_.rend(); ++it) {
     try {
@@ -93,6 +120,7 @@ void BuildContext::release() {
     } catch (const std::exception& e) {
       log.warn("release-volume-failed", {{"handle", it->second}, {"error", e.what()}});
     }
+    record_release(owned(false, it->first, it->second, ""));
   }
   containers_.clear();
   volumes_.clear();

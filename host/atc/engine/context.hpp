@@ -15,6 +15,7 @@
 
 #include "build_runner.hpp"
 #include "core/log.hpp"
+#include "local_vars.hpp"
 
 namespace concourse::atc::engine {
 
@@ -53,6 +54,7 @@ struct Artifact {
 };
 
 class ImageCache;
+class PipelineStore;
 class WorkerPool;
 
 class BuildContext {
@@ -65,6 +67,8 @@ class BuildContext {
   WorkerPool& workers;
   ImageCache& images;
   const log::Logger& log;
+  LocalVars locals;                    // load_var's ((.:name)); unrevealed values are redacted
+  PipelineStore* pipelines = nullptr;  // where set_pipeline saves; none outside a web node
 
   void emit(const std::string& type, json data);
   void emit_origin(const std::string& type, const std::string& plan_id, json data = json::object());
@@ -79,11 +83,19 @@ class BuildContext {
   void put_version(const std::string& plan_id, json version);
   json version_of(const std::string& plan_id);
 
-  void track_container(const std::string& worker, const std::string& handle);
+  // Records the build's ownership (so GC spares it) and schedules the release; call before
+  // creating a container, right after creating a volume.
+  void track_container(const std::string& worker, const std::string& handle,
+                       const std::string& type = "task");
   void track_volume(const std::string& worker, const std::string& handle);
   void release();  // destroys every tracked container, then volume
 
  private:
+  OwnedHandle owned(bool container, const std::string& worker, const std::string& handle,
+                    const std::string& type) const;
+  void record_ownership(const OwnedHandle& h);
+  void record_release(const OwnedHandle& h);
+
   EventSink& events_;
   std::mutex mu_;
   std::map<std::string, Artifact> artifacts_;

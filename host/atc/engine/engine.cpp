@@ -22,9 +22,10 @@ const char* status_name(Outcome o) {
 
 }  // namespace
 
-Engine::Engine(WorkerSource& workers, log::Logger log)
+Engine::Engine(WorkerSource& workers, log::Logger log, PipelineStore* pipelines)
     : workers_(std::make_unique<WorkerPool>(workers)),
       images_(std::make_unique<ImageCache>()),
+      pipelines_(pipelines),
       log_(std::move(log)) {}
 
 Engine::~Engine() = default;
@@ -33,6 +34,7 @@ std::string Engine::run(const BuildRequest& request, EventSink& events,
                         const std::atomic<bool>& aborted) {
   log::Logger log = log_.child({{"build_id", std::to_string(request.build_id)}});
   BuildContext ctx(request, events, *workers_, *images_, log);
+  ctx.pipelines = pipelines_;
   Outcome outcome = Outcome::kErrored;
   try {
     ctx.emit("status", {{"status", "started"}, {"time", unix_now()}});

@@ -12,10 +12,12 @@ namespace concourse::atc::engine {
 
 class WorkerPool;
 class ImageCache;
+class PipelineStore;
 
 class Engine : public BuildRunner {
  public:
-  Engine(WorkerSource& workers, log::Logger log);
+  // pipelines: where set_pipeline steps save (nullptr: such steps error).
+  Engine(WorkerSource& workers, log::Logger log, PipelineStore* pipelines = nullptr);
   ~Engine() override;
 
   std::string run(const BuildRequest& request, EventSink& events,
@@ -24,6 +26,7 @@ class Engine : public BuildRunner {
  private:
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<ImageCache> images_;
+  PipelineStore* pipelines_;
   log::Logger log_;
 };
 

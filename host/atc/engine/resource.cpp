@@ -123,7 +123,8 @@ ResourceResult run_resource(
   spec.properties = {{"concourse:build-id", std::to_string(req.build_id)},
                      {"concourse:plan-id", call.id}};
   GardenClient garden(w.garden_addr);
-  ctx.track_container(w.name, garden.create(spec));
+  ctx.track_container(w.name, spec.handle, call.event);
+  garden.create(spec);
 
   ctx.emit_origin("start-" + call.event, call.id);
   ProcessSpec proc{"resource", call.script, {call.dir}, {}, "", "", false};

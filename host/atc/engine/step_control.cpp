@@ -123,13 +123,26 @@ Outcome run_retry(BuildContext& ctx, const json& attempts, const Cancel& cancel)
   return o;
 }
 
-Outcome dispatch(BuildContext& ctx, const std::string& id, const json& plan, const Cancel& cancel) {
+Outcome dispatch(BuildContext& ctx, const std::string& id, const json& given,
+                 const Cancel& cancel) {
+  json resolved;
+  const json& plan = with_local_vars(ctx, given, resolved);
+  if (plan.contains("load_var"))
+    return run_load_var(ctx, id, plan["load_var"], cancel);
+  if (plan.contains("set_pipeline"))
+    return run_set_pipeline(ctx, id, plan["set_pipeline"], cancel);
+  if (plan.contains("across"))
+    return run_across(ctx, id, plan["across"], cancel);
   if (plan.contains("get"))
     return run_get(ctx, id, plan["get"], cancel);
   if (plan.contains("put"))
     return run_put(ctx, id, plan["put"], cancel);
   if (plan.contains("task"))
     return run_task(ctx, id, plan["task"], cancel);
+  if (plan.contains("artifact_input"))
+    return run_artifact_input(ctx, id, plan["artifact_input"], cancel);
+  if (plan.contains("artifact_output"))
+    return run_artifact_output(ctx, id, plan["artifact_output"], cancel);
   if (plan.contains("do"))
     return run_do(ctx, plan["do"], cancel);
   if (plan.contains("in_parallel"))

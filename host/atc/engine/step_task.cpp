@@ -169,10 +169,16 @@ Outcome run_task(BuildContext& ctx, const std::string& id, const json& task, con
   std::vector<Volume> outputs;
   spec.bind_mounts = task_mounts(ctx, task, cfg, w, dir, outputs);
   spec.privileged = task.value("privileged", false);
+  // Read back by `fly hijack` to find the step's container and where to start its process.
   spec.properties = {{"concourse:build-id", std::to_string(ctx.request.build_id)},
-                     {"concourse:plan-id", id}};
+                     {"concourse:plan-id", id},
+                     {"concourse:step-name", name},
+                     {"concourse:type", "task"},
+                     {"concourse:working-directory", dir},
+                     {"concourse:user", cfg.run.user.empty() ? image.user : cfg.run.user}};
   GardenClient garden(w.garden_addr);
-  ctx.track_container(w.name, garden.create(spec));
+  ctx.track_container(w.name, spec.handle, "task");
+  garden.create(spec);
 
   ProcessSpec proc;
   proc.id = "task";

@@ -18,6 +18,24 @@ Outcome run_plan(BuildContext& ctx, const json& plan, const Cancel& cancel);
 Outcome run_get(BuildContext& ctx, const std::string& id, const json& get, const Cancel& cancel);
 Outcome run_put(BuildContext& ctx, const std::string& id, const json& put, const Cancel& cancel);
 Outcome run_task(BuildContext& ctx, const std::string& id, const json& task, const Cancel& cancel);
+Outcome run_load_var(BuildContext& ctx, const std::string& id, const json& body,
+                     const Cancel& cancel);
+Outcome run_set_pipeline(BuildContext& ctx, const std::string& id, const json& body,
+                         const Cancel& cancel);
+Outcome run_across(BuildContext& ctx, const std::string& id, const json& body,
+                   const Cancel& cancel);
+// fly execute's uploaded inputs and kept outputs (step_artifact.cpp).
+Outcome run_artifact_input(BuildContext& ctx, const std::string& id, const json& body,
+                           const Cancel& cancel);
+Outcome run_artifact_output(BuildContext& ctx, const std::string& id, const json& body,
+                            const Cancel& cancel);
+
+// The plan node with the build's local vars substituted when it is a step that does work
+// (get, put, task, load_var, set_pipeline, across values); throws StepError naming local vars
+// it still needs. Returns plan itself when nothing changes, else storage.
+const json& with_local_vars(BuildContext& ctx, const json& plan, json& storage);
+// The contents of "<artifact>/<path>" (load_var, set_pipeline files and var_files).
+std::string read_step_file(BuildContext& ctx, const std::string& file);
 
 // Go's time.ParseDuration ("1h30m", "500ms", "2.5s"); throws StepError on bad text.
 std::chrono::nanoseconds parse_go_duration(const std::string& text);

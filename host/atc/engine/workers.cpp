@@ -1,6 +1,7 @@
 #include "workers.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "context.hpp"
 
@@ -82,8 +83,17 @@ Volume ImageCache::base_volume(const WorkerTarget& w, const std::string& type) {
   if (rt == nullptr)
     throw StepError("worker " + w.name + " has no resource type '" + type + "'");
   std::string image = rt->value("image", "");
-  std::string key = w.name + "/" + type + "/" + rt->value("version", "") + "/" + image;
   BaggageclaimClient bc(w.baggageclaim_url);
+  // raw://<path>: the worker installed the type into a volume (<volumes>/live/<handle>/volume)
+  // and advertises its path; use it as the base as it is. An upgrade advertises a new path.
+  if (image.rfind("raw://", 0) == 0) {
+    std::filesystem::path p(image.substr(6));
+    if (auto v = bc.lookup(p.parent_path().filename().string()); v && v->path == p.string())
+      return *v;
+    throw StepError("worker " + w.name + " no longer has the volume of resource type '" + type +
+                    "' (" + image + ")");
+  }
+  std::string key = w.name + "/" + type + "/" + rt->value("version", "") + "/" + image;
   std::lock_guard lock(mu_);
   if (auto it = volumes_.find(key); it != volumes_.end()) {
     if (auto v = bc.lookup(it->second))

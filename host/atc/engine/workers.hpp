@@ -23,6 +23,7 @@ class WorkerPool {
   WorkerTarget choose(const std::string& team, const std::vector<std::string>& tags,
                       const std::string& resource_type, const std::string& prefer = "");
   WorkerTarget find(const std::string& name);
+  WorkerSource& source() { return source_; }
 
  private:
   WorkerSource& source_;

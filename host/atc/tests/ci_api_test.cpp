@@ -9,6 +9,7 @@
 #include "atc/db/builds.hpp"
 #include "atc/db/pipelines.hpp"
 #include "atc/db/resources.hpp"
+#include "atc/scheduler/wakeup.hpp"
 #include "ci_fixture.hpp"
 #include "web_fixture.hpp"
 
@@ -162,6 +163,10 @@ struct SseReader {
 TEST_F(CiTest, EventStreamDeliversLogsWhileTheBuildRunsAndEnds) {
   runner_.hold = true;
   ASSERT_EQ(put_config(kPipelineYaml, "application/x-yaml").status, 201);
+  // A trigger waits (pending) until its inputs have versions; give it one so it runs.
+  auto p = db::Pipelines(node_->database()).get("main", "ci");
+  auto r = db::Resources(node_->database()).get(p->id, "repo");
+  db::Resources(node_->database()).save_version(r->id, json{{"ref", "abc"}}, json::array());
   auto build = json::parse(admin_("POST", "/api/v1/teams/main/pipelines/ci/jobs/unit/builds").body);
   SseReader sse(admin_.port, "/api/v1/builds/" + build["id"].dump() + "/events", admin_.token);
   std::string frame;
@@ -237,6 +242,26 @@ TEST_F(CiTest, ResourcesVersionsPinsAndChecks) {
   EXPECT_EQ(pinned["pin_comment"], "hold");
   EXPECT_EQ(admin_("PUT", base + "/repo/unpin").status, 200);
   EXPECT_EQ(admin_("POST", base + "/repo/check", "{}").status, 201);
+}
+
+// A manual trigger without input versions waits, pending, and the scheduler starts it once a
+// check saves one; the webhook answers 401 without the resource's token and 404 for no resource.
+TEST_F(CiTest, TriggerWaitsForInputsThenTheSchedulerRunsIt) {
+  ASSERT_EQ(put_config(kPipelineYaml, "application/x-yaml").status, 201);
+  auto build = json::parse(admin_("POST", "/api/v1/teams/main/pipelines/ci/jobs/unit/builds").body);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(json::parse(admin_("GET", "/api/v1/builds/" + build["id"].dump()).body)["status"],
+            "pending");
+  ASSERT_EQ(admin_("PUT", "/api/v1/teams/main/pipelines/ci/unpause").status, 200);
+  auto p = db::Pipelines(node_->database()).get("main", "ci");
+  auto r = db::Resources(node_->database()).get(p->id, "repo");
+  db::Resources(node_->database()).save_version(r->id, json{{"ref", "later"}}, json::array());
+  scheduler::schedule_signal().notify();
+  EXPECT_EQ(wait_build(build["id"].get<int64_t>())["status"], "succeeded");
+  EXPECT_EQ(runner_.last_plan["versions"]["repo"]["ref"], "later");
+  const std::string hook = "/api/v1/teams/main/pipelines/ci/resources/";
+  EXPECT_EQ(admin_("POST", hook + "repo/check/webhook?webhook_token=x").status, 401);
+  EXPECT_EQ(admin_("POST", hook + "nope/check/webhook?webhook_token=x").status, 404);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "atc/db/pipelines.hpp"
+#include "atc/db/resources.hpp"
 #include "ci_fixture.hpp"
 #include "fly/fly.hpp"
 #include "fly/flyrc.hpp"
@@ -67,6 +69,17 @@ class FlyCiTest : public ::testing::Test {
     return path;
   }
 
+  // A trigger waits (pending) until every get has a version; no checker runs here, so the
+  // test saves the version a check would have found.
+  void give_repo_a_version() {
+    auto p = atc::db::Pipelines(node_->database()).get("main", "ci");
+    ASSERT_TRUE(p);
+    auto r = atc::db::Resources(node_->database()).get(p->id, "repo");
+    ASSERT_TRUE(r);
+    atc::db::Resources(node_->database())
+        .save_version(r->id, nlohmann::json{{"ref", "abc"}}, nlohmann::json::array());
+  }
+
   GatedRunner runner_;
   std::string home_, old_home_;
   std::unique_ptr<atc::WebNode> node_;
@@ -85,6 +98,7 @@ TEST_F(FlyCiTest, SetPipelineTriggerAndWatch) {
   EXPECT_NE(ps.out.find("yes"), std::string::npos);  // paused
   EXPECT_EQ(fly({"-t", "ci", "unpause-pipeline", "-p", "ci"}).out, "unpaused 'ci'\n");
 
+  give_repo_a_version();
   auto tj = fly({"-t", "ci", "trigger-job", "-j", "ci/unit", "-w"});
   EXPECT_EQ(tj.rc, 0) << tj.err;
   EXPECT_NE(tj.out.find("started ci/unit #1"), std::string::npos) << tj.out;
@@ -111,6 +125,7 @@ TEST_F(FlyCiTest, WatchExitCodeFollowsTheBuildStatus) {
   runner_.result = "failed";
   auto file = write_file("p.yml", atc::testing::kPipelineYaml);
   ASSERT_EQ(fly({"-t", "ci", "set-pipeline", "-p", "ci", "-c", file, "-n"}).rc, 0);
+  give_repo_a_version();
   auto tj = fly({"-t", "ci", "trigger-job", "-j", "ci/unit", "-w"});
   EXPECT_EQ(tj.rc, 1) << tj.out;
   EXPECT_NE(tj.out.find("failed\n"), std::string::npos);

@@ -90,6 +90,7 @@ void Beacon::registration_loop() {
   for (;;) {
     auto host = shuffled(options_.tsa_hosts).front();
     std::shared_ptr<Registration> reg;
+    uint64_t generation = generation_;
     try {
       auto session = dial_tsa(options_, host);
       reg = std::make_shared<Registration>(std::move(session), options_, worker_json(),
@@ -104,10 +105,20 @@ void Beacon::registration_loop() {
           break;
         current_ = reg;
       }
+      ++registrations_;
+      if (generation_ != generation)  // refresh() came while this JSON was being made
+        reg->request_refresh();
       auto result = reg->run();
       {
         std::lock_guard<std::mutex> lock(mu_);
         current_.reset();
+      }
+      if (result.outcome == Registration::Outcome::Refresh) {
+        registered_ = false;
+        drain_in_background(std::move(reg));
+        log_.info("re-registering", {{"reason", "worker changed (resource types)"}});
+        delay = std::chrono::seconds(1);
+        continue;
       }
       if (registered_)
         delay = std::chrono::seconds(1);
@@ -141,6 +152,31 @@ void Beacon::registration_loop() {
   cv_.notify_all();
 }
 
+void Beacon::refresh() {
+  ++generation_;
+  std::shared_ptr<Registration> reg;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reg = current_;
+  }
+  if (reg)
+    reg->request_refresh();
+}
+
+// The old registration is cancelled only once the new one is registered (or 30 s passed), so
+// the ATC always has an address for the worker; its forwarded connections finish on it.
+void Beacon::drain_in_background(std::shared_ptr<Registration> old) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::thread t([this, old, deadline] {
+    old->drain([this, deadline] {
+      std::lock_guard<std::mutex> l(mu_);
+      return registered_ || stopping_ || std::chrono::steady_clock::now() >= deadline;
+    });
+  });
+  draining_.emplace_back(std::move(old), std::move(t));
+}
+
 void Beacon::stop() {
   std::shared_ptr<Registration> reg;
   {
@@ -153,6 +189,16 @@ void Beacon::stop() {
     reg->stop();
   if (thread_.joinable())
     thread_.join();
+  std::vector<std::pair<std::shared_ptr<Registration>, std::thread>> draining;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    draining.swap(draining_);
+  }
+  for (auto& [old, t] : draining) {
+    old->abandon();
+    if (t.joinable())
+      t.join();
+  }
 }
 
 bool Beacon::wait_ended(std::chrono::nanoseconds timeout) {

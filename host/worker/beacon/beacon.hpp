@@ -67,6 +67,12 @@ class Beacon : public TsaCommands {
   // Cancels the registration (SSH signal INT to forward-worker), then closes. Idempotent.
   void stop();
 
+  // Registers again with a fresh worker JSON (new resource types) without dropping the worker:
+  // the new registration is made first, then the old one is cancelled and keeps carrying the
+  // connections already forwarded through it until they end (or drain_timeout). Any thread.
+  void refresh();
+  int registrations() const { return registrations_; }
+
   // Short commands on their own connections; throw like run().
   void land();
   void retire();
@@ -90,6 +96,7 @@ class Beacon : public TsaCommands {
  private:
   void registration_loop();
   bool pause(std::chrono::nanoseconds d);  // false when stop() interrupts
+  void drain_in_background(std::shared_ptr<Registration> old);
 
   BeaconOptions options_;
   WorkerInfo info_;
@@ -100,6 +107,9 @@ class Beacon : public TsaCommands {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::shared_ptr<Registration> current_;
+  std::atomic<uint64_t> generation_{0};  // bumped by refresh(); a registration records its own
+  std::atomic<int> registrations_{0};
+  std::vector<std::pair<std::shared_ptr<Registration>, std::thread>> draining_;
   std::atomic<bool> registered_{false};
   std::atomic<int> heartbeats_{0};
   std::atomic<RegistrationEnd> ended_{RegistrationEnd::Running};

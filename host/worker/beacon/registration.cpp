@@ -99,6 +99,10 @@ Beacon::Registration::Result Beacon::Registration::run() {
       r.error = stderr_buf_.empty() ? "forward-worker ended without an exit status" : stderr_buf_;
       return r;
     }
+    if (refresh_ && !cancelled_) {
+      r.outcome = Outcome::Refresh;
+      return r;
+    }
     if (rc == SSH_ERROR || !ssh_is_connected(session_.get())) {
       r.outcome = cancelled_ ? Outcome::Stopped : Outcome::Failed;
       r.error = std::string("connection lost: ") + ssh_get_error(session_.get());
@@ -124,6 +128,33 @@ int Beacon::Registration::next_timeout_ms() const {
 
 void Beacon::Registration::stop() {
   loop_.post([this] { cancel_command(); });
+}
+
+void Beacon::Registration::request_refresh() {
+  loop_.post([this] { refresh_ = true; });
+}
+
+void Beacon::Registration::drain(const std::function<bool()>& ready) {
+  // Keep answering forwarded traffic and keepalives while the new registration comes up.
+  auto serve = [this] {
+    loop_.poll_once(100);
+    std::erase_if(pipes_, [](const auto& p) { return p->done(); });
+    if (Clock::now() >= next_keepalive_) {
+      ssh_send_keepalive(session_.get());
+      next_keepalive_ = Clock::now() + options_.keepalive_interval;
+    }
+    return !abandoned_ && ssh_is_connected(session_.get()) != 0;
+  };
+  while (!ready()) {
+    if (!serve())
+      return;
+  }
+  cancel_command();
+  while (Clock::now() < drain_deadline_ && (!pipes_.empty() || !(exit_status_ >= 0 || closed_))) {
+    if (!serve())
+      return;
+  }
+  log_.info("old-registration-drained");
 }
 
 void Beacon::Registration::cancel_command() {

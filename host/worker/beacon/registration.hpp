@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,7 +23,7 @@
 namespace concourse::worker::beacon {
 
 struct Beacon::Registration {
-  enum class Outcome { Exited, Stopped, Failed };
+  enum class Outcome { Exited, Stopped, Failed, Refresh };
   struct Result {
     Outcome outcome = Outcome::Failed;
     int exit_status = -1;
@@ -37,6 +38,14 @@ struct Beacon::Registration {
   Result run();
   // Any thread: signal INT to the command, then close once it ends or the drain times out.
   void stop();
+  // Any thread: make run() return Outcome::Refresh, leaving the command and forwards as they are.
+  void request_refresh();
+  // After run() returned Refresh, on another thread: keeps serving the forwarded connections
+  // until `ready` (the new registration is up, or stop), then cancels the command and serves
+  // what is still open until it is all closed or the drain times out.
+  void drain(const std::function<bool()>& ready);
+  // Any thread: ends drain() at once (the beacon is stopping).
+  void abandon() { abandoned_ = true; }
 
  private:
   static int on_message(ssh_session, ssh_message msg, void* ud);
@@ -64,6 +73,8 @@ struct Beacon::Registration {
   int exit_status_ = -1;
   bool closed_ = false;
   bool cancelled_ = false;
+  bool refresh_ = false;
+  std::atomic<bool> abandoned_{false};
   Clock::time_point next_keepalive_;
   Clock::time_point drain_deadline_ = Clock::time_point::max();
 };

@@ -235,7 +235,12 @@ SweepResult Sweeper::sweep_volumes() {
     log_.error("list-volumes-failed", {{"error", e.what()}});
   }
   if (result.listed) {
+    // Resource-type installs belong to the worker, not the ATC (docs/conventions.md): left out
+    // of the report, the ATC never marks them destroying; the installer removes them.
     std::vector<std::string> handles;
+    std::erase_if(local, [](const LocalVolume& v) {
+      return v.properties.count("concourse:resource-type-version") != 0;
+    });
     for (const auto& v : local)
       handles.push_back(v.handle);
     report("report-volumes", handles, result);

@@ -1,5 +1,9 @@
 #include "support/http.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -50,6 +54,22 @@ std::string shell(const std::string& script) {
   if (rc != 0)
     throw std::runtime_error("command failed (" + std::to_string(rc) + "): " + script);
   return out;
+}
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0)
+      ::close(fd);
+    throw std::runtime_error("free_port failed");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
 }
 
 }  // namespace concourse::testing

@@ -17,6 +17,9 @@ HttpReply http(const std::string& method, uint16_t port, const std::string& path
                const std::string& body = "",
                const std::map<std::string, std::string>& headers = {});
 
+// A loopback TCP port free at the time of the call (bound to port 0, then closed).
+uint16_t free_port();
+
 // Runs script with /bin/sh and returns its stdout; throws on a non-zero exit.
 std::string shell(const std::string& script);
 

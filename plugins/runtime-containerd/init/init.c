@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-static void on_child(int sig) { (void)sig; }
+static void on_child(int sig) {
+  (void)sig;
+}
 
 int main(void) {
   sigset_t chld, none;

@@ -9,33 +9,13 @@
 
 #include "support/concourse_process.hpp"
 #include "support/http.hpp"
+#include "support/quickstart.hpp"
 #include "support/worker_process.hpp"
 
 namespace t = concourse::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::vector<std::string> quickstart_args(const std::string& work) {
-  return {"--worker-work-dir",
-          work,
-          "--bind-port",
-          "0",
-          "--tsa-bind-port",
-          "0",
-          "--worker-bind-port",
-          "0",
-          "--worker-baggageclaim-bind-port",
-          "0",
-          "--worker-healthcheck-bind-port",
-          "0",
-          "--worker-name",
-          "qs",
-          "--tsa-heartbeat-interval",
-          "1s",
-          "--log-format",
-          "json"};
-}
 
 uint16_t api_port(const nlohmann::json& ready) {
   return t::port_of(ready.value("url", ""));
@@ -66,7 +46,7 @@ TEST(Quickstart, StartsWithNoSetupAndFlyListsItsWorker) {
   std::filesystem::permissions(parent.path(), std::filesystem::perms::others_exec,
                                std::filesystem::perm_options::add);
   const std::string work = parent.path() + "/work";
-  t::ConcourseProcess qs(CONCOURSE_BIN, "quickstart", quickstart_args(work));
+  t::ConcourseProcess qs(CONCOURSE_BIN, "quickstart", t::quickstart_test_args(work));
   auto ready = qs.start("quickstart-ready", 90s);
   EXPECT_EQ(ready.value("postgres", ""), "embedded");
   EXPECT_EQ(ready.value("runtime", ""), "houdini");
@@ -83,7 +63,7 @@ TEST(Quickstart, StartsWithNoSetupAndFlyListsItsWorker) {
   EXPECT_EQ(t::http("POST", t::port_of(addr), "/containers", R"({"handle":"kept"})").status, 200);
   EXPECT_EQ(qs.stop(SIGTERM, 30s), 0) << qs.log();
 
-  t::ConcourseProcess again(CONCOURSE_BIN, "quickstart", quickstart_args(work));
+  t::ConcourseProcess again(CONCOURSE_BIN, "quickstart", t::quickstart_test_args(work));
   auto ready2 = again.start("quickstart-ready", 90s);
   url = "http://127.0.0.1:" + std::to_string(api_port(ready2));
   fly(home.path(), "-t qs login -c " + url + " -u test -p test");

@@ -21,6 +21,27 @@ std::string quote(const std::string& s) {
 
 }  // namespace
 
+std::vector<std::string> quickstart_test_args(const std::string& work_dir) {
+  return {"--worker-work-dir",
+          work_dir,
+          "--bind-port",
+          "0",
+          "--tsa-bind-port",
+          "0",
+          "--worker-bind-port",
+          "0",
+          "--worker-baggageclaim-bind-port",
+          "0",
+          "--worker-healthcheck-bind-port",
+          "0",
+          "--worker-name",
+          "qs",
+          "--tsa-heartbeat-interval",
+          "1s",
+          "--log-format",
+          "json"};
+}
+
 Quickstart::Quickstart(std::string concourse_bin, std::string fly_bin,
                        std::vector<std::string> extra)
     : concourse_bin_(std::move(concourse_bin)),
@@ -39,24 +60,7 @@ Quickstart::~Quickstart() {
 }
 
 void Quickstart::start() {
-  std::vector<std::string> args = {"--worker-work-dir",
-                                   work_,
-                                   "--bind-port",
-                                   "0",
-                                   "--tsa-bind-port",
-                                   "0",
-                                   "--worker-bind-port",
-                                   "0",
-                                   "--worker-baggageclaim-bind-port",
-                                   "0",
-                                   "--worker-healthcheck-bind-port",
-                                   "0",
-                                   "--worker-name",
-                                   "qs",
-                                   "--tsa-heartbeat-interval",
-                                   "1s",
-                                   "--log-format",
-                                   "json"};
+  std::vector<std::string> args = quickstart_test_args(work_);
   args.insert(args.end(), extra_.begin(), extra_.end());
   proc_ = std::make_unique<ConcourseProcess>(concourse_bin_, "quickstart", args);
   auto ready = proc_->start("quickstart-ready", std::chrono::seconds(90));

@@ -16,6 +16,9 @@ struct FlyRun {
   std::string out;  // stdout and stderr together, in order
 };
 
+// quickstart's flags for a test: kernel-picked ports, worker `qs`, 1 s heartbeats, JSON logs.
+std::vector<std::string> quickstart_test_args(const std::string& work_dir);
+
 class Quickstart {
  public:
   // extra: flags appended to quickstart's own; fly is the path of the fly binary.

@@ -8,6 +8,7 @@
 #include <libssh/libssh.h>
 
 #include <memory>
+#include <vector>
 
 #include "tsa/event_loop.hpp"
 
@@ -38,5 +39,22 @@ class ChannelPipe {
   bool channel_closed_ = false;
   bool failed_ = false;
 };
+
+// Destroys the elements of `items` that are done (all of them with `all`). Destroying a pipe or
+// channel closes its SSH channel, and libssh serves the whole event while it flushes: other
+// fds' callbacks run, and they may add to this very vector. So the victims leave the vector
+// before any of them is destroyed, and `all` repeats until nothing new arrived meanwhile.
+template <typename T>
+void destroy_finished(std::vector<std::unique_ptr<T>>& items, bool all = false) {
+  do {
+    std::vector<std::unique_ptr<T>> dead;
+    for (auto& item : items) {
+      if (all || item->done())
+        dead.push_back(std::move(item));
+    }
+    std::erase(items, nullptr);
+    dead.clear();
+  } while (all && !items.empty());
+}
 
 }  // namespace concourse::tsa

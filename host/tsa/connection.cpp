@@ -136,6 +136,8 @@ void Connection::handle_tcpip_forward(ssh_message msg) {
 }
 
 void Connection::accept_forwarded(Listener& l) {
+  if (stopping_)
+    return;
   sockaddr_in peer{};
   socklen_t len = sizeof peer;
   int fd = accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
@@ -172,8 +174,8 @@ void Connection::stop_forwarding() {
 }
 
 void Connection::sweep() {
-  std::erase_if(pipes_, [](const auto& p) { return p->done(); });
-  std::erase_if(channels_, [](const auto& c) { return c->done(); });
+  destroy_finished(pipes_);
+  destroy_finished(channels_);
 }
 
 void Connection::run() {
@@ -224,11 +226,12 @@ void Connection::teardown() {
   }
   for (auto& c : channels_)
     c->cancel();
-  // Closing the forwarded sockets first fails any heartbeat probe still in the tunnel at once.
-  pipes_.clear();
+  // No new forwarded connections while the pipes close (closing serves the event loop); then
+  // closing the forwarded sockets fails any heartbeat probe still in the tunnel at once.
   for (auto& l : listeners_)
     loop_.remove_fd(l.fd, true);
   listeners_.clear();
+  destroy_finished(pipes_, true);
   loop_.close();
   loop_.poll_once(0);
   for (auto& c : channels_)

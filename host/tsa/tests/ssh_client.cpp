@@ -8,6 +8,7 @@
 #include <Poco/Net/ServerSocket.h>
 
 #include <cstdio>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "tsa/keys.hpp"
@@ -85,6 +86,14 @@ class ListHandler : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
     ++requests_;
+    if (req.getURI() == "/echo") {
+      // Sends the request body back: the stress test's way to move large payloads both ways.
+      std::string in(std::istreambuf_iterator<char>(req.stream()), {});
+      resp.setContentType("application/octet-stream");
+      resp.setContentLength(static_cast<std::streamsize>(in.size()));
+      resp.send() << in;
+      return;
+    }
     nlohmann::json body;
     if (req.getURI() == "/containers") {
       body = {{"Handles", nlohmann::json::array()}};

@@ -1,6 +1,7 @@
 // Small synchronous libssh client for TSA tests: connect with a key, run one command with
 // stdin, collect stdout/stderr/exit-status. Plus a fake worker HTTP server (Garden's
-// GET /containers and Baggageclaim's GET /volumes on one port) to heartbeat against.
+// GET /containers and Baggageclaim's GET /volumes on one port) to heartbeat against, plus
+// PUT /echo, which answers with the request body.
 #pragma once
 
 #include <libssh/libssh.h>

@@ -44,8 +44,9 @@ Beacon::Registration::Registration(SessionPtr session, const BeaconOptions& opti
       heartbeats_(heartbeats) {}
 
 Beacon::Registration::~Registration() {
+  closing_ = true;
   loop_.close();
-  pipes_.clear();
+  tsa::destroy_finished(pipes_, true);
   loop_.poll_once(0);
   if (command_ != nullptr) {
     ssh_remove_channel_callbacks(command_, &callbacks_);
@@ -90,7 +91,7 @@ Beacon::Registration::Result Beacon::Registration::run() {
   next_keepalive_ = Clock::now() + options_.keepalive_interval;
   for (;;) {
     int rc = loop_.poll_once(next_timeout_ms());
-    std::erase_if(pipes_, [](const auto& p) { return p->done(); });
+    tsa::destroy_finished(pipes_);
     if (exit_status_ >= 0 || closed_) {
       r.exit_status = exit_status_;
       r.outcome = cancelled_          ? Outcome::Stopped
@@ -138,7 +139,7 @@ void Beacon::Registration::drain(const std::function<bool()>& ready) {
   // Keep answering forwarded traffic and keepalives while the new registration comes up.
   auto serve = [this] {
     loop_.poll_once(100);
-    std::erase_if(pipes_, [](const auto& p) { return p->done(); });
+    tsa::destroy_finished(pipes_);
     if (Clock::now() >= next_keepalive_) {
       ssh_send_keepalive(session_.get());
       next_keepalive_ = Clock::now() + options_.keepalive_interval;
@@ -176,6 +177,10 @@ int Beacon::Registration::on_message(ssh_session, ssh_message msg, void* ud) {
 }
 
 void Beacon::Registration::accept_forwarded(ssh_message msg) {
+  if (closing_) {
+    ssh_message_reply_default(msg);
+    return;
+  }
   int port = ssh_message_channel_request_open_destination_port(msg);
   const std::string& target = port == 7788 ? options_.baggageclaim_addr : options_.garden_addr;
   int fd = dial(target);

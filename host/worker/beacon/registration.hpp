@@ -74,6 +74,7 @@ struct Beacon::Registration {
   bool closed_ = false;
   bool cancelled_ = false;
   bool refresh_ = false;
+  bool closing_ = false;  // being destroyed: refuse new forwarded connections
   std::atomic<bool> abandoned_{false};
   Clock::time_point next_keepalive_;
   Clock::time_point drain_deadline_ = Clock::time_point::max();

@@ -128,6 +128,46 @@ TEST_F(BeaconTest, AtcTrafficToTheAdvertisedAddressReachesTheWorker) {
   EXPECT_GE(garden_.requests(), before + 6);
 }
 
+// Many connections at once through one tunnel, with bodies far larger than an SSH window, next
+// to the TSA's own heartbeat probes: every byte must come back intact and no connection may be
+// reset (the ATC's checks and builds share the tunnel this way).
+TEST_F(BeaconTest, ConcurrentLargeRequestsThroughTheTunnelArriveIntact) {
+  auto b = make_beacon();
+  b->start();
+  ASSERT_TRUE(atc_.wait_for([&] { return !atc_.calls("POST", "/api/v1/workers").empty(); }));
+  auto w = Json::parse(atc_.calls("POST", "/api/v1/workers")[0].body);
+  std::string url = "http://" + w["addr"].get<std::string>() + "/echo";
+  constexpr int kThreads = 8, kRequests = 25;
+  std::vector<std::future<std::string>> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.push_back(std::async(std::launch::async, [url, t] {
+      for (int i = 0; i < kRequests; ++i) {
+        // 0 B .. ~3 MB, each byte a function of its position so a lost or reordered chunk shows.
+        size_t size = static_cast<size_t>((t * 7919 + i * 104729) % (3 << 20));
+        if (i % 5 == 0)
+          size = static_cast<size_t>(i % 3);
+        std::string body(size, '\0');
+        for (size_t k = 0; k < size; ++k)
+          body[k] = static_cast<char>((k * 31 + static_cast<size_t>(t)) & 0xff);
+        tsa::HttpResult r;
+        try {
+          r = tsa::http_request("PUT", url, body, "application/octet-stream", 30s);
+        } catch (const std::exception& e) {
+          return "thread " + std::to_string(t) + " request " + std::to_string(i) + ": " + e.what();
+        }
+        if (r.status != 200 || r.body != body)
+          return "thread " + std::to_string(t) + " request " + std::to_string(i) + ": status " +
+                 std::to_string(r.status) + ", " + std::to_string(r.body.size()) + " of " +
+                 std::to_string(size) + " bytes back";
+      }
+      return std::string();
+    }));
+  }
+  for (auto& f : workers)
+    EXPECT_EQ(f.get(), "");
+  EXPECT_TRUE(b->registered());
+}
+
 TEST_F(BeaconTest, LandingEndsTheRegistrationOnceLanded) {
   auto b = make_beacon();
   b->start();

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -143,6 +144,8 @@ void Connection::accept_forwarded(Listener& l) {
   int fd = accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
   if (fd < 0)
     return;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   char ip[INET_ADDRSTRLEN] = {};
   inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
   ssh_channel ch = ssh_channel_new(session_);

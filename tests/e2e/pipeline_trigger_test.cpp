@@ -5,10 +5,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <thread>
 
+#include "support/git_server.hpp"
 #include "support/http.hpp"
 #include "support/quickstart.hpp"
 
@@ -17,36 +16,6 @@ using namespace std::chrono;
 using nlohmann::json;
 
 namespace {
-
-// A repository under dir/app with one file, served read-only over git:// until destroyed.
-class GitServer {
- public:
-  GitServer() : port_(t::free_port()) {
-    t::shell("cd '" + dir_.path() + "' && git init -q -b main app");
-    commit("v1");
-    t::shell("git daemon --export-all --reuseaddr --detach --listen=127.0.0.1 --port=" +
-             std::to_string(port_) + " --base-path='" + dir_.path() + "' --pid-file='" +
-             dir_.path() + "/pid' '" + dir_.path() + "'");
-    auto deadline = steady_clock::now() + 10s;
-    while (steady_clock::now() < deadline) {
-      if (std::system(("git ls-remote " + uri() + " >/dev/null 2>&1").c_str()) == 0)
-        return;
-      std::this_thread::sleep_for(100ms);
-    }
-    throw std::runtime_error("git daemon did not answer on " + uri());
-  }
-  ~GitServer() { std::system(("kill $(cat '" + dir_.path() + "/pid') 2>/dev/null").c_str()); }
-  std::string uri() const { return "git://127.0.0.1:" + std::to_string(port_) + "/app"; }
-  void commit(const std::string& content) {
-    std::ofstream(dir_.path() + "/app/file") << content << "\n";
-    t::shell("cd '" + dir_.path() + "/app' && git add file && git -c user.email=e2e@example.com " +
-             "-c user.name=e2e commit -qm '" + content + "'");
-  }
-
- private:
-  t::TempDir dir_;
-  uint16_t port_;
-};
 
 // The job's builds, newest first, as `fly builds --json` lists them.
 json builds(const t::Quickstart& qs, const std::string& job) {
@@ -70,7 +39,7 @@ json wait_for_build(const t::Quickstart& qs, const std::string& job, size_t coun
 }
 
 TEST(PipelineTrigger, ACommitTriggersAJobAndPassedCarriesItDownstream) {
-  GitServer git;
+  t::GitServer git;
   t::Quickstart qs(CONCOURSE_BIN, FLY_BIN);
   qs.start();
   qs.fly("set-pipeline -n -p trig -c '" E2E_PIPELINES "/git-trigger.yml' -v uri=" + git.uri());

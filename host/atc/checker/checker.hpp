@@ -8,8 +8,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
+#include <list>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -27,7 +30,8 @@ namespace concourse::atc::checker {
 struct CheckerOptions {
   std::chrono::nanoseconds interval = std::chrono::minutes(1);
   std::chrono::nanoseconds webhook_interval = std::chrono::minutes(1);  // resources with a token
-  // How often the loop re-reads the database for due resources and other nodes' requests.
+  // The longest the loop sleeps before re-reading the database for other nodes' requests and
+  // new pipelines; it wakes earlier for the next due resource and for this node's requests.
   std::chrono::milliseconds tick = std::chrono::milliseconds(500);
 };
 
@@ -38,13 +42,17 @@ class Checker {
   ~Checker();
   void start();
   void stop();
-  // Claims the due resources and checks them; returns how many were checked.
+  // Claims the due resources and checks them, waiting for the checks; returns how many ran.
   size_t check_once();
 
  private:
   struct Claimed;
   void loop();
   std::vector<Claimed> claim_due();
+  size_t start_due();           // claims and starts checks without waiting for them
+  void wait_running(bool all);  // collects finished checks (all: waits for every one)
+  int64_t next_due_ms();        // earliest next_check of an unpaused resource (unix ms)
+  std::string running_array();  // running_ids_ as a PostgreSQL array literal
   void check(const Claimed& c);
 
   db::Database& db_;
@@ -55,6 +63,9 @@ class Checker {
   std::thread thread_;
   std::mutex mu_;
   bool stopping_ = false;
+  std::mutex running_mu_;
+  std::list<std::future<void>> running_;
+  std::set<int64_t> running_ids_;  // resources with a check in flight on this node
 };
 
 }  // namespace concourse::atc::checker

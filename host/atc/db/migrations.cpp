@@ -277,6 +277,16 @@ ALTER TABLE resources
   DROP COLUMN next_check;
 )sql";
 
+// Check intervals below a second (and a 1 s interval that really is 1 s) need next_check in
+// milliseconds; `never` (1 << 62) stays as it is.
+constexpr std::string_view kCheckMillisUp = R"sql(
+UPDATE resources SET next_check = next_check * 1000 WHERE next_check < (1::bigint << 52);
+)sql";
+
+constexpr std::string_view kCheckMillisDown = R"sql(
+UPDATE resources SET next_check = next_check / 1000 WHERE next_check < (1::bigint << 62);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -287,6 +297,7 @@ const std::vector<Migration>& migrations() {
       {3, "pipelines, jobs, resources, versions, builds and build events", kPipelinesUp,
        kPipelinesDown},
       {4, "checker and scheduler state", kSchedulingUp, kSchedulingDown},
+      {5, "next_check in milliseconds", kCheckMillisUp, kCheckMillisDown},
   };
   return all;
 }

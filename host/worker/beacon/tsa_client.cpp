@@ -39,6 +39,9 @@ SessionPtr dial_tsa(const BeaconOptions& options, const std::string& host_port) 
   ssh_options_set(s.get(), SSH_OPTIONS_USER, "beacon");
   ssh_options_set(s.get(), SSH_OPTIONS_PROCESS_CONFIG, &no);
   ssh_options_set(s.get(), SSH_OPTIONS_TIMEOUT, &timeout);
+  // The tunnel carries the ATC's request/response traffic: Nagle would delay each reply 40 ms.
+  int nodelay = 1;
+  ssh_options_set(s.get(), SSH_OPTIONS_NODELAY, &nodelay);
   ssh_options_set(s.get(), SSH_OPTIONS_HOSTKEYS, "rsa-sha2-512,rsa-sha2-256");
   if (ssh_connect(s.get()) != SSH_OK) {
     throw core::Error(CC_E_UNAVAILABLE,

@@ -33,7 +33,12 @@ TEST(Migrations, DownDropsWhatUpCreates) {
       EXPECT_TRUE(down.find(drop) != std::string::npos || with_table)
           << "migration " << m.version << " does not revert: " << drop;
     }
-    EXPECT_GT(found, 0) << "migration " << m.version;
+    // A migration that creates nothing moves data (next_check to milliseconds): its down must
+    // move it back.
+    if (found == 0) {
+      EXPECT_NE(up.find("UPDATE "), std::string::npos) << "migration " << m.version;
+      EXPECT_NE(down.find("UPDATE "), std::string::npos) << "migration " << m.version;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #include "atc/web_node.hpp"
 
+#include "atc/db/builds.hpp"
 #include "atc/db/teams.hpp"
 #include "atc/db/workers.hpp"
 #include "core/error.hpp"
@@ -11,6 +12,7 @@
 #include "atc/db_worker_source.hpp"
 #include "atc/engine/engine.hpp"
 #include "atc/engine/planner.hpp"
+#include "atc/node_lease.hpp"
 
 namespace concourse::atc {
 namespace {
@@ -72,6 +74,9 @@ void WebNode::start() {
   api_ = std::make_unique<api::Server>(options_.api, *db_, *auth_, concourse::log::Logger("api"),
                                        build_engine(options_, engine_.get()));
   api_->start();
+  lease_ = std::make_unique<NodeLease>(*db_, api_->builds().node_name(), options_.lease_interval,
+                                       options_.lease_ttl, concourse::log::Logger("web-node"));
+  lease_->start();
   start_scheduling();
   if (!options_.tsa.host_key_path.empty())
     start_tsa();
@@ -100,7 +105,7 @@ void WebNode::start_scheduling() {
   };
   hooks.run = [&service](const db::BuildRow& b, int keep) { service.run(b, keep); };
   if (service.can_plan() && service.can_run()) {
-    scheduler_ = std::make_unique<scheduler::Scheduler>(*db_, std::move(hooks), "web",
+    scheduler_ = std::make_unique<scheduler::Scheduler>(*db_, std::move(hooks), service.node_name(),
                                                         concourse::log::Logger("scheduler"),
                                                         options_.scheduler_interval);
     scheduler_->start();
@@ -140,8 +145,19 @@ void WebNode::stop() {
   scheduler_.reset();
   checker_.reset();
   if (api_) {
+    const std::string node = api_->builds().node_name();
     api_->stop();
     api_.reset();
+    // Running builds ended errored in stop(); a build claimed but not started goes back.
+    try {
+      db::Builds(*db_).release_claims(node);
+    } catch (const std::exception& e) {
+      log_.warn("release-claims-failed", {{"error", e.what()}});
+    }
+  }
+  if (lease_) {
+    lease_->stop();
+    lease_.reset();
   }
   engine_.reset();
   pipeline_store_.reset();

@@ -43,7 +43,13 @@ struct WebNodeOptions {
   // The checker (runs when the node has its own engine) and the scheduler.
   checker::CheckerOptions checking;
   std::chrono::milliseconds scheduler_interval = std::chrono::seconds(10);
+  // This node's lease (see node_lease.hpp): renewed every interval; a peer whose lease is older
+  // than ttl is taken for dead and its builds are errored or handed back.
+  std::chrono::milliseconds lease_interval = std::chrono::seconds(5);
+  std::chrono::milliseconds lease_ttl = std::chrono::seconds(30);
 };
+
+class NodeLease;
 
 class WebNode {
  public:
@@ -85,6 +91,7 @@ class WebNode {
   std::unique_ptr<checker::Checker> checker_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<tsa::Server> tsa_;
+  std::unique_ptr<NodeLease> lease_;
 
   std::thread collector_;
   std::mutex mu_;

@@ -61,6 +61,9 @@ class BuildService {
 
   // Builds this node left unfinished in an earlier life end as errored, with an error event.
   void recover_lost_builds();
+  // The name builds record as their web node; set before the first build runs.
+  const std::string& node_name() const { return node_name_; }
+  void set_node_name(std::string name) { node_name_ = std::move(name); }
   bool can_plan() const { return static_cast<bool>(engine_.planner); }
   bool can_run() const { return engine_.runner != nullptr; }
   nlohmann::json plan(const config::Pipeline& pipeline, const config::Job& job,

@@ -203,11 +203,17 @@ Server::~Server() {
 }
 
 void Server::start() {
-  builds_->recover_lost_builds();
   try {
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options_.bind_ip, options_.bind_port),
                                    256);
     port_ = socket.address().port();
+    // Nodes on kernel-picked ports would all be "host:0" and take each other's builds for lost.
+    if (options_.node_name.empty() && options_.bind_port == 0) {
+      Options named = options_;
+      named.bind_port = port_;
+      builds_->set_node_name(node_name(named));
+    }
+    builds_->recover_lost_builds();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(options_.max_threads);
     params->setMaxQueued(1024);

@@ -215,8 +215,15 @@ std::vector<int64_t> Builds::error_lost_builds(const std::string& web_node,
       c.exec(kAppendEvent, {id, "error", json{{"message", message}, {"time", now}}.dump()});
       c.exec(kAppendEvent, {id, "status", json{{"status", "errored"}, {"time", now}}.dump()});
     }
+    c.exec("UPDATE builds SET claimed_by = '' WHERE status = 'pending' AND claimed_by = $1",
+           {web_node});
   });
   return ids;
+}
+
+void Builds::release_claims(const std::string& web_node) {
+  db_.exec("UPDATE builds SET claimed_by = '' WHERE status = 'pending' AND claimed_by = $1",
+           {web_node});
 }
 
 size_t Builds::retain_logs(int64_t job_id, int keep) {

@@ -76,8 +76,12 @@ class Builds {
   int64_t append_event(int64_t build_id, const std::string& type, const nlohmann::json& payload);
   std::vector<BuildEvent> events_after(int64_t build_id, int64_t after_event_id, int limit = 500);
 
-  // Unfinished builds a previous run of web_node owned, ended as errored with an error event.
+  // Unfinished builds a previous run of web_node owned, ended as errored with an error event;
+  // pending builds it had claimed but not started go back to the scheduler (any node may claim
+  // them). Returns the errored builds.
   std::vector<int64_t> error_lost_builds(const std::string& web_node, const std::string& message);
+  // Pending builds web_node claimed but did not start go back to the scheduler.
+  void release_claims(const std::string& web_node);
   // Deletes the events of the job's finished builds beyond the newest `keep`; returns how many
   // builds lost their logs.
   size_t retain_logs(int64_t job_id, int keep);

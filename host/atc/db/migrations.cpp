@@ -287,6 +287,19 @@ constexpr std::string_view kCheckMillisDown = R"sql(
 UPDATE resources SET next_check = next_check / 1000 WHERE next_check < (1::bigint << 62);
 )sql";
 
+// Web nodes renew a lease here; the builds of a node whose lease ran out are errored (started)
+// or handed back to the scheduler (claimed, not started) by whichever node notices first.
+constexpr std::string_view kWebNodesUp = R"sql(
+CREATE TABLE web_nodes (
+  name text PRIMARY KEY,
+  last_seen bigint NOT NULL
+);
+)sql";
+
+constexpr std::string_view kWebNodesDown = R"sql(
+DROP TABLE web_nodes;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -298,6 +311,7 @@ const std::vector<Migration>& migrations() {
        kPipelinesDown},
       {4, "checker and scheduler state", kSchedulingUp, kSchedulingDown},
       {5, "next_check in milliseconds", kCheckMillisUp, kCheckMillisDown},
+      {6, "web node leases", kWebNodesUp, kWebNodesDown},
   };
   return all;
 }

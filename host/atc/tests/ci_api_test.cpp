@@ -212,8 +212,16 @@ TEST_F(CiTest, RestartErrorsBuildsTheNodeLost) {
   db::Builds builds(node_->database());
   auto b = builds.create_one_off("main", json::object());
   builds.start(b.id, "ci-test-node");
+  // Claimed by the node's scheduler but not started when it died: it waits to be claimed again.
+  auto claimed = builds.create_one_off("main", json::object());
+  node_->database().exec("UPDATE builds SET claimed_by = 'ci-test-node' WHERE id = $1",
+                         {std::to_string(claimed.id)});
   node_.reset();
   start_node();
+  EXPECT_EQ(node_->database()
+                .exec("SELECT claimed_by FROM builds WHERE id = $1", {std::to_string(claimed.id)})
+                .get(0, 0),
+            "");
   auto after = json::parse(admin_("GET", "/api/v1/builds/" + std::to_string(b.id)).body);
   EXPECT_EQ(after["status"], "errored");
   auto events = db::Builds(node_->database()).events_after(b.id, -1);

@@ -2,6 +2,8 @@
 // node at a time.
 #include <thread>
 
+#include "atc/db/builds.hpp"
+#include "atc/db/web_nodes.hpp"
 #include "web_fixture.hpp"
 
 namespace concourse::atc::testing {
@@ -74,6 +76,47 @@ TEST_F(WebTest, PeriodicCollectorRuns) {
   uint64_t after = fast.collections_run();
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
   EXPECT_EQ(fast.collections_run(), after);
+}
+
+// A node that died without stopping stops renewing its lease: a live node errors the builds it
+// was running (saying why) and hands the pending builds it had claimed back to the scheduler.
+TEST_F(WebTest, ADeadNodesBuildsAreErroredAndItsClaimsReleased) {
+  auto& db = node_->database();
+  db::Builds builds(db);
+  auto running = builds.create_one_off("main", json::object());
+  builds.start(running.id, "dead-node");
+  auto claimed = builds.create_one_off("main", json::object());
+  db.exec("UPDATE builds SET claimed_by = 'dead-node' WHERE id = $1", {std::to_string(claimed.id)});
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  db::WebNodes(db).renew("dead-node", now_ms - 60'000);
+
+  auto o = node_options(params_);
+  o.lease_interval = std::chrono::milliseconds(100);
+  o.lease_ttl = std::chrono::seconds(30);
+  WebNode second(o, concourse::log::Logger("web-2"));
+  second.start();  // its first renewal sweeps expired peers
+
+  auto r = builds.get(running.id);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, "errored");
+  EXPECT_TRUE(r->completed);
+  auto events = builds.events_after(running.id, -1);
+  bool said_why = false;
+  for (const auto& e : events)
+    if (e.type == "error" && e.payload.value("message", "").find("dead-node") != std::string::npos)
+      said_why = true;
+  EXPECT_TRUE(said_why);
+  EXPECT_EQ(
+      db.exec("SELECT claimed_by, status FROM builds WHERE id = $1", {std::to_string(claimed.id)})
+          .get(0, 0),
+      "");
+  EXPECT_EQ(builds.get(claimed.id)->status, "pending");
+  // The live nodes keep their leases (the first node renews far less often than the ttl).
+  EXPECT_EQ(db.exec("SELECT count(*) FROM web_nodes").get_int(0, 0), 2);
+  second.stop();
+  EXPECT_EQ(db.exec("SELECT count(*) FROM web_nodes").get_int(0, 0), 1);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // server-sent events (stored events first, then live ones as the build service stores them).
 #include <ostream>
 
+#include "atc/api/build_preparation.hpp"
 #include "atc/api/build_service.hpp"
 #include "atc/api/ci_json.hpp"
 #include "atc/api/worker_artifacts.hpp"
@@ -141,6 +142,9 @@ void add_build_routes(Router& r, Context& ctx) {
   r.add("GET", "/api/v1/builds/:build_id/plan", [&ctx](Request& req) {
     auto b = build_for_read(ctx, req);
     return Response::json(200, json{{"schema", "exec.v2"}, {"plan", b.plan}});
+  });
+  r.add("GET", "/api/v1/builds/:build_id/preparation", [&ctx](Request& req) {
+    return Response::json(200, build_preparation(*ctx.db, build_for_read(ctx, req)));
   });
   r.add("PUT", "/api/v1/builds/:build_id/abort",
         [&ctx](Request& req) { return abort_build(ctx, req); });

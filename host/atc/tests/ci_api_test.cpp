@@ -260,6 +260,13 @@ TEST_F(CiTest, TriggerWaitsForInputsThenTheSchedulerRunsIt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(json::parse(admin_("GET", "/api/v1/builds/" + build["id"].dump()).body)["status"],
             "pending");
+  // The preparation says what holds it: the paused pipeline and the missing input version.
+  const std::string prep = "/api/v1/builds/" + build["id"].dump() + "/preparation";
+  auto waiting = json::parse(admin_("GET", prep).body);
+  EXPECT_EQ(waiting["paused_pipeline"], "blocking") << waiting.dump();
+  EXPECT_EQ(waiting["paused_job"], "not_blocking");
+  EXPECT_EQ(waiting["inputs_satisfied"], "blocking");
+  EXPECT_TRUE(waiting["inputs"].contains("repo")) << waiting.dump();
   ASSERT_EQ(admin_("PUT", "/api/v1/teams/main/pipelines/ci/unpause").status, 200);
   auto p = db::Pipelines(node_->database()).get("main", "ci");
   auto r = db::Resources(node_->database()).get(p->id, "repo");
@@ -267,6 +274,9 @@ TEST_F(CiTest, TriggerWaitsForInputsThenTheSchedulerRunsIt) {
   scheduler::schedule_signal().notify();
   EXPECT_EQ(wait_build(build["id"].get<int64_t>())["status"], "succeeded");
   EXPECT_EQ(runner_.last_plan["versions"]["repo"]["ref"], "later");
+  auto ran = json::parse(admin_("GET", prep).body);
+  EXPECT_EQ(ran["inputs_satisfied"], "not_blocking");
+  EXPECT_EQ(ran["paused_pipeline"], "not_blocking");
   const std::string hook = "/api/v1/teams/main/pipelines/ci/resources/";
   EXPECT_EQ(admin_("POST", hook + "repo/check/webhook?webhook_token=x").status, 401);
   EXPECT_EQ(admin_("POST", hook + "nope/check/webhook?webhook_token=x").status, 404);

@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   abigail-tools binutils busybox-static tar gzip zstd tzdata
   libpq-dev postgresql libssh-dev openssh-client libyaml-cpp-dev libssl-dev
-  runc crun libcgroup-dev iproute2 uidmap
+  runc crun libcgroup-dev iproute2 uidmap iptables
   containerd containernetworking-plugins libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc golang-github-containerd-containerd-dev
 )
 missing=()

@@ -37,6 +37,45 @@ cc_limits limits_from(const json& j) {
   return l;
 }
 
+json rule_json(const sdk::NetOutRule& r) {
+  return {{"protocol", r.protocol},   {"networks", r.networks},   {"ports", r.ports},
+          {"icmp_type", r.icmp_type}, {"icmp_code", r.icmp_code}, {"log", r.log}};
+}
+
+sdk::NetOutRule rule_from(const json& j) {
+  sdk::NetOutRule r;
+  r.protocol = j.value("protocol", uint32_t{CC_PROTO_ALL});
+  r.networks = j.value("networks", decltype(r.networks){});
+  r.ports = j.value("ports", decltype(r.ports){});
+  r.icmp_type = j.value("icmp_type", -1);
+  r.icmp_code = j.value("icmp_code", -1);
+  r.log = j.value("log", false);
+  return r;
+}
+
+json net_json(const ContainerNet& n) {
+  json ports = json::array(), rules = json::array();
+  for (const auto& p : n.ports)
+    ports.push_back({p.host_port, p.container_port});
+  for (const auto& r : n.rules)
+    rules.push_back(rule_json(r));
+  return {{"ip", n.ip == 0 ? "" : ipv4_string(n.ip)},
+          {"ports", ports},
+          {"rules", rules},
+          {"restricted", n.restricted}};
+}
+
+ContainerNet net_from(const json& j) {
+  ContainerNet n;
+  n.ip = parse_ipv4(j.value("ip", "")).value_or(0);
+  for (const auto& p : j.value("ports", json::array()))
+    n.ports.push_back({p.at(0).get<uint32_t>(), p.at(1).get<uint32_t>()});
+  for (const auto& r : j.value("rules", json::array()))
+    n.rules.push_back(rule_from(r));
+  n.restricted = j.value("restricted", false);
+  return n;
+}
+
 }  // namespace
 
 void save_container(const Container& c) {
@@ -49,7 +88,8 @@ void save_container(const Container& c) {
             {"properties", c.properties},
             {"limits", limits_json(c.limits)},
             {"grace_time_ns", c.grace_time_ns},
-            {"created_at_ns", c.created_at_ns}};
+            {"created_at_ns", c.created_at_ns},
+            {"network", net_json(c.net)}};
   fs::path tmp = fs::path(c.bundle) / "state.json.tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -82,6 +122,7 @@ std::vector<Container> load_containers(const std::string& depot) {
     c.limits = limits_from(j.value("limits", json::object()));
     c.grace_time_ns = j.value("grace_time_ns", int64_t{0});
     c.created_at_ns = j.value("created_at_ns", int64_t{0});
+    c.net = net_from(j.value("network", json::object()));
     c.ready = true;
     out.push_back(std::move(c));
   }

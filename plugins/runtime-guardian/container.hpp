@@ -1,5 +1,6 @@
 // A guardian container: its bundle in the depot (config.json, rootfs or overlay dirs,
-// resolv.conf, hosts) plus what must survive a worker restart, persisted as <bundle>/state.json.
+// resolv.conf, hosts), its network namespace, plus what must survive a worker restart, persisted as
+// <bundle>/state.json.
 #pragma once
 
 #include <concourse/sdk.hpp>
@@ -10,6 +11,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "network.hpp"
 
 namespace concourse::guardian {
 
@@ -39,6 +42,7 @@ struct Container {
   cc_limits limits{};
   int64_t grace_time_ns = 0;
   int64_t created_at_ns = 0;
+  ContainerNet net;
   bool ready = false;                                           // false while being created
   std::map<std::string, std::shared_ptr<ProcState>> processes;  // live ones, by id
 };

@@ -68,23 +68,36 @@ Guardian::Guardian(const sdk::Host& host, const sdk::InstanceParams& params)
   oci_ = std::make_unique<OciBinary>(config_.runtime_bin,
                                      (fs::path(params.data_dir) / "oci-state").string());
   fs::create_directories(config_.depot);
-  for (auto& c : load_containers(config_.depot)) {
-    if (!oci_->exists(c.handle)) {
-      // Gone with a reboot: bring the container back from its bundle (processes are lost).
-      try {
-        if (c.overlay)
-          mount_overlay(c.lower, c.bundle);
-        oci_->run_detached(c.handle, c.bundle);
-      } catch (const sdk::Error& e) {
-        this->host().warn("container-restore-failed", {{"handle", c.handle}, {"error", e.what()}});
-      }
-    }
-    auto handle = c.handle;
-    containers_[handle] = std::make_shared<Container>(std::move(c));
-  }
+  network_ = std::make_unique<Network>(config_.network, this->host());
+  recover_containers();
   this->host().info("guardian-ready", {{"runtime", oci_->path()},
                                        {"depot", config_.depot},
                                        {"containers", std::to_string(containers_.size())}});
+}
+
+// A restarted worker: the containers in the depot, their networking repaired where a piece is
+// missing (before a container gone with a reboot is brought back into its namespace).
+void Guardian::recover_containers() {
+  for (auto& c : load_containers(config_.depot)) {
+    auto handle = c.handle;
+    containers_[handle] = std::make_shared<Container>(std::move(c));
+  }
+  std::vector<KnownContainer> known;
+  for (auto& [h, c] : containers_)
+    known.push_back({c->bundle, &c->net});
+  network_->start(known, config_.depot);
+  for (auto& [h, c] : containers_) {
+    if (oci_->exists(c->handle))
+      continue;
+    // Gone with a reboot: bring the container back from its bundle (processes are lost).
+    try {
+      if (c->overlay)
+        mount_overlay(c->lower, c->bundle);
+      oci_->run_detached(c->handle, c->bundle);
+    } catch (const sdk::Error& e) {
+      host().warn("container-restore-failed", {{"handle", c->handle}, {"error", e.what()}});
+    }
+  }
 }
 
 Guardian::~Guardian() {
@@ -92,12 +105,23 @@ Guardian::~Guardian() {
     return;
   for (auto& [handle, c] : containers_) {
     try {
-      oci_->remove(handle);
-      remove_bundle(*c);
+      teardown(*c);
     } catch (const std::exception& e) {
       host().warn("destroy-on-exit-failed", {{"handle", handle}, {"error", e.what()}});
     }
   }
+  try {
+    network_->shutdown_if_unused();
+  } catch (const std::exception& e) {
+    host().warn("network-shutdown-failed", {{"error", e.what()}});
+  }
+}
+
+void Guardian::teardown(Container& c) {
+  oci_->remove(c.handle);  // kills every process; runc removes the cgroups too
+  network_->detach(c.net, c.bundle);
+  c.net = ContainerNet{};
+  remove_bundle(c);
 }
 
 std::shared_ptr<Container> Guardian::find(const std::string& handle) {
@@ -141,8 +165,10 @@ std::shared_ptr<Container> Guardian::reserve(const sdk::ContainerSpec& spec) {
   if (containers_.count(spec.handle) != 0)
     throw sdk::Error(CC_E_EXISTS, "handle already exists: " + spec.handle);
   if (config_.max_containers != 0 && containers_.size() >= config_.max_containers) {
-    throw sdk::Error(CC_E_LIMIT,
-                     "max containers reached (" + std::to_string(config_.max_containers) + ")");
+    throw sdk::Error(CC_E_LIMIT, "max containers reached: this worker already runs " +
+                                     std::to_string(containers_.size()) + " of at most " +
+                                     std::to_string(config_.max_containers) +
+                                     " (--garden-max-containers)");
   }
   auto c = std::make_shared<Container>();
   c->handle = spec.handle;
@@ -175,8 +201,10 @@ void Guardian::build_bundle(Container& c, const sdk::ContainerSpec& spec) {
     throw sdk::Error(CC_E_INVALID,
                      "guardian: container has no rootfs and no --garden-default-rootfs is set");
   }
+  c.net = network_->attach(c.bundle);
   write_file(bundle / "resolv.conf", oci::container_resolv_conf(config_.dns_servers));
-  write_file(bundle / "hosts", "127.0.0.1 localhost\n127.0.0.1 " + c.handle.substr(0, 63) + "\n");
+  write_file(bundle / "hosts",
+             "127.0.0.1 localhost\n" + ipv4_string(c.net.ip) + " " + c.handle.substr(0, 63) + "\n");
 
   oci::SpecInput in;
   in.id = c.handle;
@@ -189,6 +217,7 @@ void Guardian::build_bundle(Container& c, const sdk::ContainerSpec& spec) {
   in.limits = to_oci(c.limits);
   in.resolv_conf_path = (bundle / "resolv.conf").string();
   in.hosts_path = (bundle / "hosts").string();
+  in.netns_path = network_->netns_path(c.net.ip);
   in.mounts.push_back({config_.init_bin, kInitPath, true});
   for (const auto& b : spec.bind_mounts) {
     std::string src = b.from_container ? inside(c.rootfs, b.src_path) : b.src_path;
@@ -203,6 +232,7 @@ void Guardian::build_bundle(Container& c, const sdk::ContainerSpec& spec) {
 
 void Guardian::create(const sdk::Call&, const sdk::ContainerSpec& spec) {
   validate_handle(spec.handle);
+  Network::validate(spec.net_out);
   auto c = reserve(spec);
   c->privileged = spec.privileged;
   c->env = spec.env;
@@ -214,12 +244,13 @@ void Guardian::create(const sdk::Call&, const sdk::ContainerSpec& spec) {
   c->limits.struct_size = sizeof(cc_limits);
   try {
     build_bundle(*c, spec);
+    // Before the container runs, so it never has more network access than it was given.
+    network_->apply(c->net, c->bundle, spec.net_out, spec.net_in);
     oci_->run_detached(c->handle, c->bundle);
     save_container(*c);
   } catch (...) {
     try {
-      oci_->remove(c->handle);
-      remove_bundle(*c);
+      teardown(*c);
     } catch (const std::exception& e) {
       host().warn("create-cleanup-failed", {{"handle", c->handle}, {"error", e.what()}});
     }
@@ -240,8 +271,7 @@ void Guardian::destroy(const sdk::Call&, const std::string& handle) {
       return;  // idempotent
     c = it->second;
   }
-  oci_->remove(handle);  // kills every process; runc removes the cgroups too
-  remove_bundle(*c);
+  teardown(*c);
   std::lock_guard lock(mu_);
   containers_.erase(handle);
 }
@@ -279,6 +309,12 @@ sdk::ContainerInfo Guardian::info(const sdk::Call&, const std::string& handle) {
   sdk::ContainerInfo i;
   i.state = "active";
   i.container_path = c->rootfs;
+  if (c->net.ip != 0) {
+    i.container_ip = ipv4_string(c->net.ip);
+    i.host_ip = network_->gateway();
+    i.external_ip = network_->external_ip();
+    i.mapped_ports = c->net.ports;
+  }
   i.properties = c->properties;
   i.grace_time_ns = c->grace_time_ns;
   i.created_at_ns = c->created_at_ns;
@@ -289,12 +325,16 @@ sdk::ContainerInfo Guardian::info(const sdk::Call&, const std::string& handle) {
 
 cc_container_metrics Guardian::metrics(const sdk::Call&, const std::string& handle) {
   int64_t created = 0;
+  ContainerNet net;
   {
     std::lock_guard lock(mu_);
-    created = find(handle)->created_at_ns;
+    auto c = find(handle);
+    created = c->created_at_ns;
+    net.ip = c->net.ip;
   }
   cc_container_metrics m = read_metrics(cgroup_path(handle));
   m.age_ns = realtime_ns() - created;
+  network_->bytes(net, m.net_rx_bytes, m.net_tx_bytes);
   return m;
 }
 
@@ -324,6 +364,23 @@ void Guardian::set_grace_time(const sdk::Call&, const std::string& handle, int64
   std::lock_guard lock(mu_);
   auto c = find(handle);
   c->grace_time_ns = ns;
+  save_container(*c);
+}
+
+cc_net_in Guardian::net_in(const sdk::Call&, const std::string& handle, uint32_t host_port,
+                           uint32_t container_port) {
+  // Under mu_ throughout: the container's mappings change and are saved as one step.
+  std::lock_guard lock(mu_);
+  auto c = find(handle);
+  auto mapped = network_->net_in(c->net, c->bundle, host_port, container_port);
+  save_container(*c);
+  return mapped;
+}
+
+void Guardian::net_out(const sdk::Call&, const std::string& handle, const sdk::NetOutRule& rule) {
+  std::lock_guard lock(mu_);
+  auto c = find(handle);
+  network_->net_out(c->net, rule);
   save_container(*c);
 }
 

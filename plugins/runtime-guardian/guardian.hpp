@@ -1,7 +1,8 @@
 // The guardian runtime: Concourse's Guardian (gdn over runc) rebuilt as a plugin. A container is
 // an OCI bundle in the depot run by runc (or crun) with concourse-init as PID 1; processes are
 // `runc exec` children whose stdio are the fds handed to the host; limits are cgroups v1 via the
-// spec's absolute cgroupsPath. Containers and their properties survive a worker restart.
+// spec's absolute cgroupsPath; networking (network.hpp) is a namespace per container on a
+// bridge. Containers, their properties and networking survive a worker restart.
 #pragma once
 
 #include <concourse/sdk.hpp>
@@ -13,6 +14,7 @@
 
 #include "container.hpp"
 #include "guardian_config.hpp"
+#include "network.hpp"
 #include "oci_binary.hpp"
 #include "reaper.hpp"
 
@@ -38,6 +40,12 @@ class Guardian final : public sdk::Runtime {
                        const std::string& key) override;
   void set_grace_time(const sdk::Call&, const std::string& handle, int64_t ns) override;
   cc_limits limits(const sdk::Call&, const std::string& handle) override;
+  cc_net_in net_in(const sdk::Call&, const std::string& handle, uint32_t host_port,
+                   uint32_t container_port) override;
+  void net_out(const sdk::Call&, const std::string& handle, const sdk::NetOutRule& rule) override;
+  // Waits until destroyed containers' veths are gone and their addresses free (they go in the
+  // background): for tests that look at the host right after a destroy.
+  void settle_network() { network_->settle(); }
   // The container's cgroup (absolute, the same in every v1 hierarchy).
   std::string cgroup_path(const std::string& handle) const;
   std::unique_ptr<sdk::Process> run(const sdk::Call&, const std::string& handle,
@@ -52,11 +60,14 @@ class Guardian final : public sdk::Runtime {
   std::shared_ptr<Container> find(const std::string& handle);  // throws NOT_FOUND; mu_ held
   std::shared_ptr<Container> reserve(const sdk::ContainerSpec& spec);
   void build_bundle(Container& c, const sdk::ContainerSpec& spec);
+  void recover_containers();
+  void teardown(Container& c);  // processes, network, bundle
   void watch(const std::shared_ptr<Container>& c, const std::shared_ptr<ProcState>& st, pid_t pid,
              int pidfd, uint64_t exit_token);
 
   Config config_;
   std::unique_ptr<OciBinary> oci_;
+  std::unique_ptr<Network> network_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Container>> containers_;
   houdini::Reaper reaper_;  // last: its thread stops before the containers go

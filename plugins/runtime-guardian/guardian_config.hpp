@@ -1,6 +1,6 @@
 // The guardian runtime's configuration: the runtime-config JSON the worker hands the plugin
-// (built from --garden-* flags by host/cli/guardian_flags.cpp). Unknown keys, and keys for
-// features this plugin does not implement yet, are refused with a clear message.
+// (built from --garden-* flags by host/cli/guardian_flags.cpp). Unknown keys are refused with a
+// clear message.
 #pragma once
 
 #include <concourse/sdk.hpp>
@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "network.hpp"
 
 namespace concourse::guardian {
 
@@ -19,7 +21,8 @@ struct Config {
   std::string cgroup_parent;   // /concourse/<hash of depot>: one subtree per worker
   std::vector<std::string> dns_servers;
   uint64_t max_containers = 250;  // 0 = unlimited
-  bool destroy_on_exit = false;   // destroy every container when the plugin instance goes
+  NetworkConfig network;
+  bool destroy_on_exit = false;  // destroy every container when the plugin instance goes
 };
 
 Config parse_config(const sdk::InstanceParams& params);

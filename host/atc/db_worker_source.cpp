@@ -29,6 +29,7 @@ std::vector<engine::WorkerTarget> DbWorkerSource::running_workers() {
     t.team = w.team;
     t.tags = w.tags;
     t.active_containers = w.active_containers;
+    t.active_volumes = w.active_volumes;
     for (const auto& rt : w.resource_types) {
       t.resource_types.push_back({{"type", rt.type},
                                   {"image", rt.image},

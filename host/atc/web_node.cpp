@@ -69,7 +69,7 @@ void WebNode::start() {
     worker_source_ = std::make_unique<DbWorkerSource>(*db_);
     pipeline_store_ = std::make_unique<DbPipelineStore>(*db_);
     engine_ = std::make_unique<engine::Engine>(*worker_source_, concourse::log::Logger("engine"),
-                                               pipeline_store_.get());
+                                               pipeline_store_.get(), options_.placement);
   }
   api_ = std::make_unique<api::Server>(options_.api, *db_, *auth_, concourse::log::Logger("api"),
                                        build_engine(options_, engine_.get()));

@@ -20,6 +20,7 @@
 #include "atc/db/database.hpp"
 #include "atc/engine/build_runner.hpp"
 #include "atc/engine/pipeline_store.hpp"
+#include "atc/engine/placement.hpp"
 #include "atc/scheduler/scheduler.hpp"
 #include "core/log.hpp"
 #include "tsa/server.hpp"
@@ -47,6 +48,8 @@ struct WebNodeOptions {
   // than ttl is taken for dead and its builds are errored or handed back.
   std::chrono::milliseconds lease_interval = std::chrono::seconds(5);
   std::chrono::milliseconds lease_ttl = std::chrono::seconds(30);
+  // --container-placement-strategy and the per-worker limits of this node's own engine.
+  engine::PlacementOptions placement;
 };
 
 class NodeLease;

@@ -49,6 +49,7 @@ void add_web_flags(core::FlagSet& fs, QuickstartParsed& p, std::vector<std::stri
   fs.add_int("tsa-bind-port", &tsa_port, "port of the TSA (SSH) on loopback");
   fs.add_duration("tsa-heartbeat-interval", &o.tsa.heartbeat_interval,
                   "interval on which to heartbeat the worker to the ATC");
+  atc::engine::add_placement_flags(fs, o.placement);
   atc::db::add_postgres_flags(fs, p.pg);
 }
 
@@ -116,6 +117,7 @@ QuickstartParsed parse_quickstart(int argc, char** argv) {
   }
   if (!fs.parse(argc, argv, 1).empty())
     throw core::UsageError("quickstart takes no positional arguments");
+  o.placement = atc::engine::finish_placement_options(o.placement);
   p.embed_postgres = !p.pg.given(fs);
   if (!p.embed_postgres)
     o.postgres = p.pg.finish();

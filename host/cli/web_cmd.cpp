@@ -62,6 +62,7 @@ void add_atc_flags(core::FlagSet& fs, atc::WebNodeOptions& o, std::vector<std::s
                   "interval on which to check for new versions of resources");
   fs.add_duration("resource-with-webhook-checking-interval", &o.checking.webhook_interval,
                   "interval on which to check resources that have a webhook token");
+  atc::engine::add_placement_flags(fs, o.placement);
 }
 
 WebParsed parse_web(int argc, char** argv) {
@@ -89,6 +90,7 @@ WebParsed parse_web(int argc, char** argv) {
   if (!fs.parse(argc, argv, 1).empty())
     throw core::UsageError("web takes no positional arguments");
   o.postgres = pg.finish();
+  o.placement = atc::engine::finish_placement_options(o.placement);
   o.api.bind_port = to_port(bind_port, "bind-port");
   o.tsa.bind_port = to_port(tsa_port, "tsa-bind-port");
   o.tsa.peer_address = peer;  // Concourse's web overrides --tsa-peer-address with its own

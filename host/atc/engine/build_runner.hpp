@@ -41,7 +41,8 @@ struct WorkerTarget {
   std::string team;              // "" = global
   std::vector<std::string> tags;
   nlohmann::json resource_types = nlohmann::json::array();  // atc.WorkerResourceType list
-  int64_t active_containers = 0;
+  int64_t active_containers = 0;                            // as of the worker's last heartbeat
+  int64_t active_volumes = 0;
 };
 
 // A container or volume a build owns on a worker.

@@ -2,6 +2,8 @@
 
 #include <Poco/UUIDGenerator.h>
 
+#include <algorithm>
+
 #include "baggageclaim_client.hpp"
 #include "garden_client.hpp"
 #include "workers.hpp"
@@ -81,8 +83,25 @@ void BuildContext::track_container(const std::string& worker, const std::string&
 
 void BuildContext::track_volume(const std::string& worker, const std::string& handle) {
   record_ownership(owned(false, worker, handle, "container"));
+  workers.volume_created(worker);
   std::lock_guard lock(mu_);
   volumes_.emplace_back(worker, handle);
+}
+
+void BuildContext::forget_container(const std::string& worker, const std::string& handle) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = std::find(containers_.begin(), containers_.end(), std::pair(worker, handle));
+    if (it == containers_.end())
+      return;
+    containers_.erase(it);
+  }
+  record_release(owned(true, worker, handle, ""));
+}
+
+void BuildContext::hold(Slot slot) {
+  std::lock_guard lock(mu_);
+  slots_.push_back(std::move(slot));
 }
 
 // Bookkeeping failures must not fail the step: the worst case is the old behaviour (GC may
@@ -114,6 +133,7 @@ void BuildContext::release() {
     }
     record_release(owned(true, worker, handle, ""));
   }
+  slots_.clear();  // the containers are gone: their rooms go to waiting steps
   for (auto it = volumes_.rbegin(); it != volumes_.rend(); ++it) {
     try {
       BaggageclaimClient(workers.find(it->first).baggageclaim_url).destroy(it->second);
@@ -121,6 +141,7 @@ void BuildContext::release() {
       log.warn("release-volume-failed", {{"handle", it->second}, {"error", e.what()}});
     }
     record_release(owned(false, it->first, it->second, ""));
+    workers.volume_released(it->first);
   }
   containers_.clear();
   volumes_.clear();

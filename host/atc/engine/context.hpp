@@ -16,6 +16,7 @@
 #include "build_runner.hpp"
 #include "core/log.hpp"
 #include "local_vars.hpp"
+#include "workers.hpp"
 
 namespace concourse::atc::engine {
 
@@ -53,9 +54,7 @@ struct Artifact {
   std::string path;    // the volume's path on that worker
 };
 
-class ImageCache;
 class PipelineStore;
-class WorkerPool;
 
 class BuildContext {
  public:
@@ -88,7 +87,11 @@ class BuildContext {
   void track_container(const std::string& worker, const std::string& handle,
                        const std::string& type = "task");
   void track_volume(const std::string& worker, const std::string& handle);
-  void release();  // destroys every tracked container, then volume
+  // A tracked container whose create failed: nothing to destroy, ownership given up.
+  void forget_container(const std::string& worker, const std::string& handle);
+  // Keeps a created container's room on its worker until release().
+  void hold(Slot slot);
+  void release();  // destroys every tracked container (then frees their rooms), then volume
 
  private:
   OwnedHandle owned(bool container, const std::string& worker, const std::string& handle,
@@ -101,6 +104,7 @@ class BuildContext {
   std::map<std::string, Artifact> artifacts_;
   std::map<std::string, json> versions_;
   std::vector<std::pair<std::string, std::string>> containers_, volumes_;
+  std::vector<Slot> slots_;
 };
 
 int64_t unix_now();

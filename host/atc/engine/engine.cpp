@@ -22,8 +22,9 @@ const char* status_name(Outcome o) {
 
 }  // namespace
 
-Engine::Engine(WorkerSource& workers, log::Logger log, PipelineStore* pipelines)
-    : workers_(std::make_unique<WorkerPool>(workers)),
+Engine::Engine(WorkerSource& workers, log::Logger log, PipelineStore* pipelines,
+               const PlacementOptions& placement)
+    : workers_(std::make_unique<WorkerPool>(workers, placement)),
       images_(std::make_unique<ImageCache>()),
       pipelines_(pipelines),
       log_(std::move(log)) {}

@@ -7,6 +7,7 @@
 
 #include "build_runner.hpp"
 #include "core/log.hpp"
+#include "placement.hpp"
 
 namespace concourse::atc::engine {
 
@@ -16,8 +17,10 @@ class PipelineStore;
 
 class Engine : public BuildRunner {
  public:
-  // pipelines: where set_pipeline steps save (nullptr: such steps error).
-  Engine(WorkerSource& workers, log::Logger log, PipelineStore* pipelines = nullptr);
+  // pipelines: where set_pipeline steps save (nullptr: such steps error); placement: how
+  // containers are spread over the workers (throws core::UsageError when invalid).
+  Engine(WorkerSource& workers, log::Logger log, PipelineStore* pipelines = nullptr,
+         const PlacementOptions& placement = {});
   ~Engine() override;
 
   std::string run(const BuildRequest& request, EventSink& events,

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "container_placement.hpp"
 #include "steps.hpp"
 #include "workers.hpp"
 
@@ -38,6 +39,31 @@ std::string stdin_request(const ResourceCall& call) {
   if (!empty_json(call.version))
     req["version"] = call.version;
   return req.dump();
+}
+
+// The call's container on worker w: a COW clone of the type's image as rootfs and a fresh
+// output volume mounted at call.dir, plus what mounts(w) adds.
+ContainerSpec resource_container(
+    BuildContext& ctx, const ResourceCall& call, const WorkerTarget& w, Volume& output,
+    const std::function<std::vector<BindMount>(const WorkerTarget&)>& mounts) {
+  BaggageclaimClient bc(w.baggageclaim_url);
+  Volume base = ctx.images.base_volume(w, call.type);
+  Volume rootfs = bc.create(random_handle(), {{"type", "cow"}, {"volume", base.handle}}, {});
+  ctx.track_volume(w.name, rootfs.handle);
+  output = bc.create(random_handle(), {{"type", "empty"}}, {});
+  ctx.track_volume(w.name, output.handle);
+  ContainerSpec spec;
+  spec.handle = random_handle();
+  spec.rootfs = "raw://" + rootfs.path;
+  spec.env = build_env(ctx.request);
+  spec.bind_mounts.push_back({output.path, call.dir, true});
+  if (mounts) {
+    for (auto& m : mounts(w))
+      spec.bind_mounts.push_back(std::move(m));
+  }
+  spec.properties = {{"concourse:build-id", std::to_string(ctx.request.build_id)},
+                     {"concourse:plan-id", call.id}};
+  return spec;
 }
 
 }  // namespace
@@ -97,34 +123,23 @@ Volume artifact_on(BuildContext& ctx, const Artifact& a, const WorkerTarget& w) 
 
 ResourceResult run_resource(
     BuildContext& ctx, const ResourceCall& call, const Cancel& cancel,
-    const std::string& prefer_worker,
+    const std::vector<std::string>& input_workers,
     const std::function<std::vector<BindMount>(const WorkerTarget&)>& mounts) {
   ResourceResult result;
   const auto& req = ctx.request;
-  result.worker = ctx.workers.choose(req.team, call.tags, call.type, prefer_worker);
-  const WorkerTarget& w = result.worker;
-  ctx.emit_origin("selected-worker", call.id, {{"selected_worker", w.name}});
-  BaggageclaimClient bc(w.baggageclaim_url);
-  Volume base = ctx.images.base_volume(w, call.type);
-  Volume rootfs = bc.create(random_handle(), {{"type", "cow"}, {"volume", base.handle}}, {});
-  ctx.track_volume(w.name, rootfs.handle);
-  result.output = bc.create(random_handle(), {{"type", "empty"}}, {});
-  ctx.track_volume(w.name, result.output.handle);
-
+  PlacementSpec where{req.team, call.tags, call.type, input_workers, false};
   ContainerSpec spec;
-  spec.handle = random_handle();
-  spec.rootfs = "raw://" + rootfs.path;
-  spec.env = build_env(req);
-  spec.bind_mounts.push_back({result.output.path, call.dir, true});
-  if (mounts) {
-    for (auto& m : mounts(w))
-      spec.bind_mounts.push_back(std::move(m));
+  auto placed =
+      create_container(ctx, call.id, where, cancel, call.event, [&](const WorkerTarget& w) {
+        spec = resource_container(ctx, call, w, result.output, mounts);
+        return spec;
+      });
+  if (!placed) {
+    result.outcome = Outcome::kAborted;
+    return result;
   }
-  spec.properties = {{"concourse:build-id", std::to_string(req.build_id)},
-                     {"concourse:plan-id", call.id}};
-  GardenClient garden(w.garden_addr);
-  ctx.track_container(w.name, spec.handle, call.event);
-  garden.create(spec);
+  result.worker = *placed;
+  GardenClient garden(result.worker.garden_addr);
 
   ctx.emit_origin("start-" + call.event, call.id);
   ProcessSpec proc{"resource", call.script, {call.dir}, {}, "", "", false};

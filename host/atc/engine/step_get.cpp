@@ -21,7 +21,7 @@ Outcome run_get(BuildContext& ctx, const std::string& id, const json& get, const
   ctx.emit_origin("initialize-get", id);
   if (call.type.empty())
     throw StepError("get " + name + ": no resource type");
-  ResourceResult r = run_resource(ctx, call, cancel, "", nullptr);
+  ResourceResult r = run_resource(ctx, call, cancel, {}, nullptr);
   if (r.outcome == Outcome::kSucceeded)
     ctx.put_artifact(name, {r.worker.name, r.output.handle, r.output.path});
   return r.outcome;

@@ -36,14 +36,16 @@ Outcome run_put(BuildContext& ctx, const std::string& id, const json& put, const
   call.dir = "/tmp/build/put";
   ctx.emit_origin("initialize-put", id);
   auto inputs = put_inputs(ctx, put);
-  std::string prefer = inputs.empty() ? "" : inputs.begin()->second.worker;
+  std::vector<std::string> input_workers;
+  for (const auto& [name, artifact] : inputs)
+    input_workers.push_back(artifact.worker);
   auto mounts = [&](const WorkerTarget& w) {
     std::vector<BindMount> out;
     for (const auto& [name, artifact] : inputs)
       out.push_back({artifact_on(ctx, artifact, w).path, call.dir + "/" + name, true});
     return out;
   };
-  ResourceResult r = run_resource(ctx, call, cancel, prefer, mounts);
+  ResourceResult r = run_resource(ctx, call, cancel, input_workers, mounts);
   if (r.outcome == Outcome::kSucceeded)
     ctx.put_version(id, r.version);
   return r.outcome;

@@ -10,6 +10,7 @@
 #include <Poco/SHA2Engine.h>
 
 #include "atc/config/parse.hpp"
+#include "container_placement.hpp"
 #include "steps.hpp"
 #include "task_config.hpp"
 #include "workers.hpp"
@@ -72,8 +73,8 @@ std::optional<Outcome> fetch_image_resource(BuildContext& ctx, const std::string
   return o == Outcome::kSucceeded ? std::nullopt : std::optional(o);
 }
 
-Image choose_image(BuildContext& ctx, const std::string& id, const json& task,
-                   const config::TaskConfig& cfg, const WorkerTarget& w) {
+Image choose_image(BuildContext& ctx, const json& task, const config::TaskConfig& cfg,
+                   const WorkerTarget& w) {
   if (task.contains("image") && task["image"].is_string()) {
     auto a = ctx.artifact(task["image"]);
     if (!a)
@@ -85,10 +86,7 @@ Image choose_image(BuildContext& ctx, const std::string& id, const json& task,
       throw StepError("rootfs_uri " + cfg.rootfs_uri + ": only raw:// is supported");
     return Image{cfg.rootfs_uri, {}, ""};
   }
-  ctx.log_line(id, "stderr",
-               "no image given: running without a rootfs, on the worker's host in the "
-               "container's directory\n");
-  return {};
+  return {};  // run_task says so in the log
 }
 
 std::vector<BindMount> task_mounts(BuildContext& ctx, const json& task,
@@ -130,12 +128,52 @@ void register_outputs(BuildContext& ctx, const json& task, const config::TaskCon
   }
 }
 
-std::string preferred_worker(BuildContext& ctx, const json& task, const config::TaskConfig& cfg) {
+// Where the task's input volumes (and its image artifact) live, one entry each.
+std::vector<std::string> input_workers(BuildContext& ctx, const json& task,
+                                       const config::TaskConfig& cfg, const std::string& id) {
+  std::vector<std::string> out;
   for (const auto& in : cfg.inputs) {
     if (auto a = ctx.artifact(mapped(task, "input_mapping", in.name)))
-      return a->worker;
+      out.push_back(a->worker);
   }
-  return "";
+  std::string image = task.contains("image") && task["image"].is_string()
+                          ? task["image"].get<std::string>()
+                          : "image:" + id;
+  if (auto a = ctx.artifact(image))
+    out.push_back(a->worker);
+  return out;
+}
+
+// The task's container on worker w: its image, params, and its inputs and outputs mounted
+// under the working directory.
+ContainerSpec task_container(BuildContext& ctx, const std::string& id, const json& task,
+                             const config::TaskConfig& cfg, const WorkerTarget& w, Image& image,
+                             std::vector<Volume>& outputs) {
+  if (cfg.image_resource && !task.contains("image"))
+    image = image_from_artifact(ctx, *ctx.artifact("image:" + id), w, "image_resource");
+  else
+    image = choose_image(ctx, task, cfg, w);
+  std::string name = task.value("name", "task");
+  std::string dir = work_dir(name);
+  ContainerSpec spec;
+  spec.handle = random_handle();
+  spec.rootfs = image.rootfs;
+  spec.env = image.env;
+  if (!ctx.request.external_url.empty())
+    spec.env.push_back("ATC_EXTERNAL_URL=" + ctx.request.external_url);
+  for (const auto& [k, v] : cfg.params)
+    spec.env.push_back(k + "=" + v);
+  outputs.clear();
+  spec.bind_mounts = task_mounts(ctx, task, cfg, w, dir, outputs);
+  spec.privileged = task.value("privileged", false);
+  // Read back by `fly hijack` to find the step's container and where to start its process.
+  spec.properties = {{"concourse:build-id", std::to_string(ctx.request.build_id)},
+                     {"concourse:plan-id", id},
+                     {"concourse:step-name", name},
+                     {"concourse:type", "task"},
+                     {"concourse:working-directory", dir},
+                     {"concourse:user", cfg.run.user.empty() ? image.user : cfg.run.user}};
+  return spec;
 }
 
 }  // namespace
@@ -148,37 +186,24 @@ Outcome run_task(BuildContext& ctx, const std::string& id, const json& task, con
     if (auto failed = fetch_image_resource(ctx, id, *cfg.image_resource, "image:" + id, cancel))
       return *failed;
   }
-  WorkerTarget w =
-      ctx.workers.choose(ctx.request.team, task.value("tags", std::vector<std::string>{}), "",
-                         preferred_worker(ctx, task, cfg));
-  ctx.emit_origin("selected-worker", id, {{"selected_worker", w.name}});
+  PlacementSpec where{ctx.request.team, task.value("tags", std::vector<std::string>{}), "",
+                      input_workers(ctx, task, cfg, id), true};
   Image image;
-  if (cfg.image_resource && !task.contains("image"))
-    image = image_from_artifact(ctx, *ctx.artifact("image:" + id), w, "image_resource");
-  else
-    image = choose_image(ctx, id, task, cfg, w);
-  std::string dir = work_dir(name);
-  ContainerSpec spec;
-  spec.handle = random_handle();
-  spec.rootfs = image.rootfs;
-  spec.env = image.env;
-  if (!ctx.request.external_url.empty())
-    spec.env.push_back("ATC_EXTERNAL_URL=" + ctx.request.external_url);
-  for (const auto& [k, v] : cfg.params)
-    spec.env.push_back(k + "=" + v);
   std::vector<Volume> outputs;
-  spec.bind_mounts = task_mounts(ctx, task, cfg, w, dir, outputs);
-  spec.privileged = task.value("privileged", false);
-  // Read back by `fly hijack` to find the step's container and where to start its process.
-  spec.properties = {{"concourse:build-id", std::to_string(ctx.request.build_id)},
-                     {"concourse:plan-id", id},
-                     {"concourse:step-name", name},
-                     {"concourse:type", "task"},
-                     {"concourse:working-directory", dir},
-                     {"concourse:user", cfg.run.user.empty() ? image.user : cfg.run.user}};
+  ContainerSpec spec;
+  auto placed = create_container(ctx, id, where, cancel, "task", [&](const WorkerTarget& w) {
+    spec = task_container(ctx, id, task, cfg, w, image, outputs);
+    return spec;
+  });
+  if (!placed)
+    return Outcome::kAborted;
+  const WorkerTarget& w = *placed;
+  if (image.rootfs.empty())
+    ctx.log_line(id, "stderr",
+                 "no image given: running without a rootfs, on the worker's host in the "
+                 "container's directory\n");
   GardenClient garden(w.garden_addr);
-  ctx.track_container(w.name, spec.handle, "task");
-  garden.create(spec);
+  std::string dir = work_dir(name);
 
   ProcessSpec proc;
   proc.id = "task";

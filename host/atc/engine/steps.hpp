@@ -59,9 +59,10 @@ struct ResourceResult {
 };
 
 // Runs the whole call; `mounts(worker)` adds bind mounts once the worker is known (put inputs).
+// input_workers: where the volumes it mounts live, one entry each (for volume-locality).
 ResourceResult run_resource(
     BuildContext& ctx, const ResourceCall& call, const Cancel& cancel,
-    const std::string& prefer_worker,
+    const std::vector<std::string>& input_workers,
     const std::function<std::vector<BindMount>(const WorkerTarget&)>& mounts);
 
 // A COW clone of an artifact on worker w (copied over when it lives elsewhere).

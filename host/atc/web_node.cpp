@@ -1,5 +1,6 @@
 #include "atc/web_node.hpp"
 
+#include "atc/db/artifacts.hpp"
 #include "atc/db/builds.hpp"
 #include "atc/db/teams.hpp"
 #include "atc/db/workers.hpp"
@@ -171,6 +172,11 @@ bool WebNode::collect_once() {
     int64_t now = now_unix();
     auto changed = db::Workers(*db_).collect(now);
     size_t tokens = db::Tokens(*db_).delete_expired(now);
+    // Catches what a build's own release missed: builds a dead node lost, pipelines destroyed.
+    size_t released = db::Artifacts(*db_, db::ArtifactKind::Container).release_uninterceptible() +
+                      db::Artifacts(*db_, db::ArtifactKind::Volume).release_uninterceptible();
+    if (released > 0)
+      log_.info("released-uninterceptible", {{"handles", std::to_string(released)}});
     collections_run_.fetch_add(1);
     if (!changed.empty() || tokens > 0) {
       log_.info("collected",

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 #include "support/quickstart.hpp"
 
@@ -18,7 +19,7 @@ bool has(const std::string& out, const std::string& what) {
 }
 
 TEST(BuildSemantics, FailuresHooksAttemptsAndTimeoutsReachFly) {
-  t::Quickstart qs(CONCOURSE_BIN, FLY_BIN);
+  t::Quickstart qs(CONCOURSE_BIN, FLY_BIN, {"--worker-sweep-interval", "1s"});
   qs.start();
   t::TempDir marks;
   qs.fly("set-pipeline -n -p sem -c '" E2E_PIPELINES "/build-semantics.yml' -v mark=" +
@@ -34,6 +35,24 @@ TEST(BuildSemantics, FailuresHooksAttemptsAndTimeoutsReachFly) {
     EXPECT_TRUE(has(r.out, "ensure hook ran")) << r.out;
     EXPECT_FALSE(has(r.out, "must not run")) << r.out;
     EXPECT_TRUE(has(r.out, "failed")) << r.out;
+  }
+  {
+    SCOPED_TRACE("a failed build's containers stay for intercept until the next build starts");
+    auto r =
+        qs.run("intercept -j sem/fails-with-hooks -b 1 -s boom -- sh -c 'echo inside; exit 4'");
+    EXPECT_EQ(r.exit_code, 4) << r.out;
+    EXPECT_TRUE(has(r.out, "inside")) << r.out;
+    EXPECT_EQ(qs.run("trigger-job -j sem/fails-with-hooks -w").exit_code, 1);
+    auto gone = steady_clock::now() + seconds(20);
+    do {
+      r = qs.run("intercept -j sem/fails-with-hooks -b 1 -s boom -- true");
+      if (r.exit_code != 0)
+        break;
+      std::this_thread::sleep_for(milliseconds(200));
+    } while (steady_clock::now() < gone);
+    EXPECT_NE(r.exit_code, 0) << "build 1's container outlived build 2's start: " << r.out;
+    r = qs.run("intercept -j sem/fails-with-hooks -b 2 -s boom -- sh -c 'exit 5'");
+    EXPECT_EQ(r.exit_code, 5) << "the latest failed build stays interceptible: " << r.out;
   }
   {
     SCOPED_TRACE("attempts");

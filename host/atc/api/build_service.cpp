@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "atc/api/worker_artifacts.hpp"
+#include "atc/db/artifacts.hpp"
 #include "atc/db/sql.hpp"
 #include "atc/scheduler/wakeup.hpp"
 #include "core/error.hpp"
@@ -59,6 +60,20 @@ class DbEventSink final : public engine::EventSink {
   std::string team_;
   concourse::log::Logger& log_;
 };
+
+// The job's earlier builds kept their containers for intercept until this one started.
+void release_previous(db::Database& db, int64_t job_id, concourse::log::Logger& log) {
+  try {
+    size_t n = db::Artifacts(db, db::ArtifactKind::Container).release_uninterceptible(job_id) +
+               db::Artifacts(db, db::ArtifactKind::Volume).release_uninterceptible(job_id);
+    if (n > 0)
+      log.debug("released-previous-builds",
+                {{"job_id", std::to_string(job_id)}, {"handles", std::to_string(n)}});
+  } catch (const std::exception& e) {
+    // The collector catches up on its next pass; the build must not fail for it.
+    log.warn("release-previous-builds-failed", {{"error", e.what()}});
+  }
+}
 
 }  // namespace
 
@@ -134,6 +149,8 @@ void BuildService::execute(db::BuildRow build, std::shared_ptr<Running> state, i
   std::string status = "errored";
   try {
     builds.start(build.id, node_name_);
+    if (build.job_id)
+      release_previous(db_, *build.job_id, log_);
     sink.store("status", json{{"status", "started"}, {"time", now()}});
     engine::BuildRequest req{build.id,  build.name,    build.team, build.pipeline,
                              build.job, external_url_, build.plan};

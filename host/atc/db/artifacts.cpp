@@ -16,6 +16,7 @@ using core::Error;
 struct Sql {
   std::string upsert, get, by_team, by_worker, set_state, destroying;
   std::string insert_unknown, clear_missing, mark_missing, confirm_destroyed;
+  std::string uninterceptible;
 };
 
 Sql make_sql(const std::string& t) {
@@ -49,6 +50,16 @@ Sql make_sql(const std::string& t) {
   s.confirm_destroyed = "DELETE FROM " + t +
                         " WHERE worker_name = $1 AND state = 'destroying' AND NOT (handle = "
                         "ANY($2::text[]))";
+  // A build row deleted with its pipeline leaves build_id NULL on a row typed by a step; rows
+  // of other owners (type '' from a worker's report, check containers) are not touched.
+  s.uninterceptible =
+      "UPDATE " + t +
+      " a SET state = 'destroying' WHERE a.state = 'created' AND ("
+      "(a.build_id IS NULL AND a.type IN ('get', 'put', 'task', 'container')) OR "
+      "a.build_id IN (SELECT b.id FROM builds b WHERE b.completed "
+      "AND ($1::bigint IS NULL OR b.job_id = $1::bigint) AND (b.job_id IS NULL "
+      "OR b.status = 'succeeded' OR EXISTS (SELECT 1 FROM builds n WHERE n.job_id = b.job_id "
+      "AND n.id > b.id AND n.status <> 'pending'))))";
   return s;
 }
 
@@ -129,6 +140,10 @@ void Artifacts::report(const std::string& worker, const std::vector<std::string>
     c.exec(s.clear_missing, args);
     c.exec(s.mark_missing, {worker, sql::text_array(handles), sql::num(now)});
   });
+}
+
+size_t Artifacts::release_uninterceptible(std::optional<int64_t> job_id) {
+  return db_.exec(sql_for(kind_).uninterceptible, {sql::nullable(job_id)}).affected();
 }
 
 }  // namespace concourse::atc::db

@@ -16,8 +16,8 @@ enum class ArtifactKind { Container, Volume };
 struct ArtifactRow {
   std::string handle;
   std::string worker_name;
-  std::string state;  // creating | created | destroying | failed
-  std::string team;   // owning team, "" if none
+  std::string state;     // creating | created | destroying | failed
+  std::string team;      // owning team, "" if none
   int64_t build_id = 0;  // 0 when not owned by a build
   std::string type;      // containers: check | get | put | task; volumes: container | resource ...
   std::optional<int64_t> missing_since;  // unix seconds
@@ -39,6 +39,13 @@ class Artifacts {
   // cleared for reported ones and set for unreported non-creating ones; destroying rows not
   // reported deleted (destruction confirmed).
   void report(const std::string& worker, const std::vector<std::string>& handles, int64_t now);
+
+  // Concourse keeps a failed build's containers and volumes for `fly intercept` until the next
+  // build of its job starts: build-owned rows nobody can intercept any more become destroying,
+  // for their worker's next sweep. Those are rows of finished builds that succeeded, are
+  // one-off, or have a newer started build of their job, and rows whose build was deleted
+  // (only job_id's builds when given). Returns the number of rows changed.
+  size_t release_uninterceptible(std::optional<int64_t> job_id = std::nullopt);
 
  private:
   Database& db_;

@@ -147,4 +147,17 @@ void BuildContext::release() {
   volumes_.clear();
 }
 
+void BuildContext::keep_for_intercept() {
+  std::lock_guard lock(mu_);
+  // The containers stay on their workers, so the heartbeats count them from now on; the
+  // rooms this ATC reserved go back to waiting steps.
+  slots_.clear();
+  for (const auto& v : volumes_)
+    workers.volume_released(v.first);
+  log.info("kept-for-intercept", {{"containers", std::to_string(containers_.size())},
+                                  {"volumes", std::to_string(volumes_.size())}});
+  containers_.clear();
+  volumes_.clear();
+}
+
 }  // namespace concourse::atc::engine

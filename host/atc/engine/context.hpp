@@ -92,6 +92,10 @@ class BuildContext {
   // Keeps a created container's room on its worker until release().
   void hold(Slot slot);
   void release();  // destroys every tracked container (then frees their rooms), then volume
+  // A job build that did not succeed: its containers and volumes stay, still owned by the
+  // build, for `fly intercept` until the job's next build starts (the web node then marks
+  // them destroying for the workers' sweeps).
+  void keep_for_intercept();
 
  private:
   OwnedHandle owned(bool container, const std::string& worker, const std::string& handle,

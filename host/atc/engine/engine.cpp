@@ -49,7 +49,10 @@ std::string Engine::run(const BuildRequest& request, EventSink& events,
   if (aborted.load())
     outcome = Outcome::kAborted;
   try {
-    ctx.release();
+    if (outcome != Outcome::kSucceeded && !request.job.empty())
+      ctx.keep_for_intercept();
+    else
+      ctx.release();
   } catch (const std::exception& e) {
     log.warn("release-failed", {{"error", e.what()}});
   }

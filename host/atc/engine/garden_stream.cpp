@@ -149,9 +149,14 @@ bool GardenStream::poll(int timeout_ms, const std::function<void(const std::stri
                    {out_->eof ? -1 : out_->fd(), POLLIN, 0},
                    {err_->eof ? -1 : err_->fd(), POLLIN, 0}};
   ::poll(fds, 3, timeout_ms);
-  if (fds[1].revents != 0 && out_->fill(0))
+  // What came with the attach's response head, or just before EOF, is in buf too.
+  if (fds[1].revents != 0)
+    out_->fill(0);
+  if (!out_->buf.empty())
     on_stdout(std::exchange(out_->buf, {}));
-  if (fds[2].revents != 0 && err_->fill(0))
+  if (fds[2].revents != 0)
+    err_->fill(0);
+  if (!err_->buf.empty())
     on_stderr(std::exchange(err_->buf, {}));
   if (fds[0].revents != 0) {
     control_->fill(0);

@@ -1,7 +1,9 @@
 // Pipelines, jobs, resources, builds and build events against a real PostgreSQL.
+#include "atc/db/artifacts.hpp"
 #include "atc/db/builds.hpp"
 #include "atc/db/pipelines.hpp"
 #include "atc/db/resources.hpp"
+#include "atc/db/workers.hpp"
 #include "db_fixture.hpp"
 
 namespace concourse::atc::db::testing {
@@ -137,4 +139,61 @@ TEST_F(DbTest, VersionsPinsAndCheckRequests) {
 }
 
 }  // namespace
+// Concourse keeps a failed job build's containers for fly intercept until the job's next build
+// starts; succeeded and one-off builds give theirs up when they finish.
+TEST_F(DbTest, FailedJobBuildsKeepTheirContainersUntilTheNextBuildStarts) {
+  Pipelines pipelines(*db_);
+  Builds builds(*db_);
+  WorkerRow w;
+  w.name = "w1";
+  w.addr = "w1:7777";
+  Workers(*db_).save(w, std::chrono::seconds(0));
+  auto job = *pipelines.job(save_basic(pipelines).pipeline.id, "build");
+  Artifacts containers(*db_, ArtifactKind::Container);
+  auto own = [&](const std::string& handle, int64_t build_id) {
+    ArtifactRow a;
+    a.handle = handle;
+    a.worker_name = "w1";
+    a.state = "created";
+    a.team = "main";
+    a.build_id = build_id;
+    a.type = "task";
+    containers.save(a);
+  };
+  auto state = [&](const std::string& h) { return containers.get(h)->state; };
+
+  auto failed = builds.create_job_build(job.id, json::object(), {});
+  builds.start(failed.id, "node-a");
+  own("failed", failed.id);
+  auto one_off = builds.create_one_off("main", json::object());
+  builds.start(one_off.id, "node-a");
+  own("one-off", one_off.id);
+  EXPECT_EQ(containers.release_uninterceptible(), 0u) << "running builds keep everything";
+
+  builds.finish(failed.id, "failed");
+  builds.finish(one_off.id, "failed");
+  EXPECT_EQ(containers.release_uninterceptible(), 1u);
+  EXPECT_EQ(state("one-off"), "destroying");
+  EXPECT_EQ(state("failed"), "created") << "the job's latest build failed: interceptible";
+
+  auto next = builds.create_job_build(job.id, json::object(), {});
+  EXPECT_EQ(containers.release_uninterceptible(job.id), 0u) << "a pending build is not started";
+  builds.start(next.id, "node-a");
+  own("next", next.id);
+  EXPECT_EQ(containers.release_uninterceptible(job.id + 1), 0u) << "another job's builds only";
+  EXPECT_EQ(containers.release_uninterceptible(job.id), 1u);
+  EXPECT_EQ(state("failed"), "destroying");
+  builds.finish(next.id, "succeeded");
+  EXPECT_EQ(containers.release_uninterceptible(), 1u);
+  EXPECT_EQ(state("next"), "destroying");
+
+  auto last = builds.create_job_build(job.id, json::object(), {});
+  builds.start(last.id, "node-a");
+  own("orphan", last.id);
+  builds.finish(last.id, "errored");
+  ASSERT_TRUE(pipelines.remove("main", "ci"));
+  EXPECT_EQ(containers.release_uninterceptible(), 1u) << "its build went with the pipeline";
+  EXPECT_EQ(state("orphan"), "destroying");
+}
+
 }  // namespace concourse::atc::db::testing

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -54,6 +56,17 @@ run:
     exit ${EXIT_WITH}
 params:
   EXIT_WITH: "((exit_with))"
+)yaml";
+
+// Copies a large input through: uploads stream, the server does not buffer them.
+constexpr const char* kCopyTask = R"yaml(platform: linux
+inputs:
+- name: big
+outputs:
+- name: out
+run:
+  path: sh
+  args: [-c, "cp big/blob.bin out/blob.bin && echo copied"]
 )yaml";
 
 // Waits (up to 60 s) for intercept to create ./release in its working directory.
@@ -113,6 +126,24 @@ TEST(ExecuteE2E, RoundTripsFilesAndReportsFailures) {
     EXPECT_TRUE(has(r.out, "reading hello from fly")) << r.out;
     EXPECT_TRUE(has(r.out, "succeeded")) << r.out;
     EXPECT_EQ(read_file(root / "got/nested/combined.txt"), "hello from fly\nsecond file\n");
+  }
+  {
+    SCOPED_TRACE("an input far over the API's 8 MB body limit streams through");
+    write_file(root / "copy.yml", kCopyTask);
+    fs::create_directories(root / "big");
+    std::string blob(24 << 20, '\0');
+    std::mt19937_64 rng(42);
+    for (size_t i = 0; i + 8 <= blob.size(); i += 8) {
+      uint64_t v = rng();
+      std::memcpy(blob.data() + i, &v, 8);
+    }
+    write_file(root / "big/blob.bin", blob);
+    auto r =
+        qs.run("execute -c " + (root / "copy.yml").string() + " -i big=" + (root / "big").string() +
+               " -o out=" + (root / "big-out").string());
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_TRUE(has(r.out, "copied")) << r.out;
+    EXPECT_TRUE(read_file(root / "big-out/blob.bin") == blob) << "the output differs";
   }
   {
     SCOPED_TRACE("failing task");

@@ -68,7 +68,7 @@ Response create_one_off(Context& ctx, const Request& req) {
   auto plan = parse_json_body(req);
   if (!plan.is_object())
     throw HttpError::message(400, "the build plan must be a JSON object");
-  resolve_artifact_inputs(plan, req.param("team"));
+  resolve_artifact_inputs(*ctx.db, plan, req.param("team"));
   if (!ctx.builds->can_run())
     throw HttpError::message(503, "this web node cannot run builds: no build engine");
   auto build = db::Builds(*ctx.db).create_one_off(req.param("team"), plan);

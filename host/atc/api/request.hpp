@@ -22,6 +22,8 @@ struct Request {
   std::map<std::string, std::string> query;   // last value wins
   std::map<std::string, std::string> params;  // ":name" segments of the matched route
   std::string body;
+  // Routes added with Router::add_streaming: the unread body (else null, and body holds it).
+  std::istream* body_stream = nullptr;
   std::string content_type;
   std::string authorization;
   std::map<std::string, std::string> headers;  // names lowercased

@@ -17,7 +17,11 @@ std::vector<std::string> split_path(const std::string& path) {
 }
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back(Route{method, split_path(pattern), std::move(handler)});
+  routes_.push_back(Route{method, split_path(pattern), std::move(handler), false});
+}
+
+void Router::add_streaming(const std::string& method, const std::string& pattern, Handler handler) {
+  routes_.push_back(Route{method, split_path(pattern), std::move(handler), true});
 }
 
 bool Router::match_segments(const Route& r, const std::vector<std::string>& parts,
@@ -48,6 +52,7 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
       continue;
     }
     m.handler = &r.handler;
+    m.streams_body = r.streams_body;
     m.params = std::move(params);
     return m;
   }

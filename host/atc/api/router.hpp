@@ -13,10 +13,14 @@ namespace concourse::atc::api {
 class Router {
  public:
   void add(const std::string& method, const std::string& pattern, Handler handler);
+  // The handler reads the body itself from Request::body_stream (uploads of any size), instead
+  // of the server buffering it (bounded) into Request::body.
+  void add_streaming(const std::string& method, const std::string& pattern, Handler handler);
 
   struct Match {
     const Handler* handler = nullptr;  // null when nothing matched
     bool path_known = false;           // some route has this path under another method
+    bool streams_body = false;
     std::map<std::string, std::string> params;
   };
   Match match(const std::string& method, const std::string& path) const;
@@ -26,6 +30,7 @@ class Router {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
+    bool streams_body = false;
   };
   static bool match_segments(const Route& r, const std::vector<std::string>& parts,
                              std::map<std::string, std::string>& params);

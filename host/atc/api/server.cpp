@@ -64,6 +64,10 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     Response resp = read(in, req);
     if (resp.status == 0)
       resp = dispatch(router_, ctx_, req);
+    // A streaming handler that refused early left the body unread: read it so the client,
+    // still sending, sees the answer instead of a reset.
+    if (req.body_stream != nullptr)
+      http::drain_request_body(in, kMaxDrain);
     write(out, resp);
     if (ctx_.log.enabled(concourse::log::Level::Debug)) {
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -79,7 +83,7 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
 
  private:
   // Fills req from the wire; a non-zero status in the result means "answer this instead".
-  static Response read(Poco::Net::HTTPServerRequest& in, Request& req) {
+  Response read(Poco::Net::HTTPServerRequest& in, Request& req) const {
     req.method = in.getMethod();
     req.authorization = in.get("Authorization", "");
     req.content_type = in.getContentType();
@@ -93,6 +97,10 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     } catch (const Poco::Exception& e) {
       http::drain_request_body(in, kMaxDrain);
       return error_response(400, json{{"error", "malformed request URI: " + e.displayText()}});
+    }
+    if (router_.match(req.method, req.path).streams_body) {
+      req.body_stream = &in.stream();
+      return Response::empty(0);
     }
     try {
       req.body = http::read_request_body(in, kMaxBody);

@@ -18,6 +18,7 @@
 #include "atc/api/handlers.hpp"
 #include "atc/db/artifacts.hpp"
 #include "atc/db/builds.hpp"
+#include "atc/db/worker_artifacts.hpp"
 #include "atc/db/workers.hpp"
 #include "atc/engine/baggageclaim_client.hpp"
 
@@ -29,31 +30,13 @@ using nlohmann::json;
 // Concourse keeps unused artifacts for hours; a fly execute needs them for one build.
 constexpr int64_t kArtifactLifetime = 30 * 60;
 
-struct WorkerArtifact {
-  int64_t id = 0;
-  std::string name, team, worker, volume;
-  int64_t build_id = 0;
-  int64_t created_at = 0;
-};
-
-struct Registry {
-  std::mutex mu;
-  int64_t next_id = 1;
-  std::map<int64_t, WorkerArtifact> by_id;
-};
-
-Registry& registry() {
-  static Registry r;
-  return r;
-}
-
 int64_t now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-json artifact_json(const WorkerArtifact& a) {
+json artifact_json(const db::WorkerArtifactRow& a) {
   json j{{"id", a.id}, {"name", a.name}, {"created_at", a.created_at}};
   j["build_id"] = a.build_id == 0 ? json() : json(a.build_id);
   return j;
@@ -61,24 +44,12 @@ json artifact_json(const WorkerArtifact& a) {
 
 // Expired artifacts become destroying, so their worker's next sweep removes the volume.
 void expire(db::Database& db) {
-  std::vector<std::string> gone;
-  {
-    auto& r = registry();
-    std::lock_guard lock(r.mu);
-    for (auto it = r.by_id.begin(); it != r.by_id.end();) {
-      if (now() - it->second.created_at > kArtifactLifetime) {
-        gone.push_back(it->second.volume);
-        it = r.by_id.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (const auto& h : gone)
+  for (const auto& h : db::WorkerArtifacts(db).expire(now() - kArtifactLifetime))
     db::Artifacts(db, db::ArtifactKind::Volume).set_state(h, "destroying");
 }
 
-WorkerArtifact add(db::Database& db, WorkerArtifact a) {
+// The volume is a `volumes` row in state created too, so the workers' GC reports spare it.
+db::WorkerArtifactRow add(db::Database& db, db::WorkerArtifactRow a) {
   db::ArtifactRow row;
   row.handle = a.volume;
   row.worker_name = a.worker;
@@ -87,19 +58,7 @@ WorkerArtifact add(db::Database& db, WorkerArtifact a) {
   row.build_id = a.build_id;
   row.type = "artifact";
   db::Artifacts(db, db::ArtifactKind::Volume).save(row);
-  auto& r = registry();
-  std::lock_guard lock(r.mu);
-  a.id = r.next_id++;
-  a.created_at = now();
-  r.by_id[a.id] = a;
-  return a;
-}
-
-std::optional<WorkerArtifact> find(int64_t id) {
-  auto& r = registry();
-  std::lock_guard lock(r.mu);
-  auto it = r.by_id.find(id);
-  return it == r.by_id.end() ? std::nullopt : std::optional(it->second);
+  return db::WorkerArtifacts(db).add(std::move(a), now());
 }
 
 // A running worker the team may use, with every requested tag, on the platform.
@@ -127,8 +86,9 @@ db::WorkerRow choose_worker(Context& ctx, const std::string& team, const Request
   return *best;
 }
 
-// Baggageclaim's stream routes with gzip on the wire, as fly sends and expects it.
-void bc_stream_in(const std::string& url, const std::string& handle, const std::string& tgz) {
+// Baggageclaim's stream routes with gzip on the wire, as fly sends and expects it. The upload
+// passes through in chunks: its size is bounded by the worker's disk, not by our memory.
+void bc_stream_in(const std::string& url, const std::string& handle, std::istream& tgz) {
   Poco::URI uri(url);
   Poco::Net::HTTPClientSession s(uri.getHost(), uri.getPort());
   s.setTimeout(Poco::Timespan(600, 0));
@@ -136,8 +96,8 @@ void bc_stream_in(const std::string& url, const std::string& handle, const std::
                              Poco::Net::HTTPMessage::HTTP_1_1);
   req.set("Content-Encoding", "gzip");
   req.setContentType("application/octet-stream");
-  req.setContentLength(static_cast<std::streamsize>(tgz.size()));
-  s.sendRequest(req) << tgz;
+  req.setChunkedTransferEncoding(true);
+  Poco::StreamCopier::copyStream(tgz, s.sendRequest(req), 1 << 16);
   Poco::Net::HTTPResponse resp;
   std::string reply;
   Poco::StreamCopier::copyToString(s.receiveResponse(resp), reply);
@@ -172,19 +132,21 @@ Response upload(Context& ctx, const Request& req) {
   std::string handle = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
   bc.create(handle, {{"type", "empty"}}, {{"concourse:artifact", "upload"}});
   try {
-    bc_stream_in(w.baggageclaim_url, handle, req.body);
+    if (req.body_stream == nullptr)
+      throw std::logic_error("artifact upload route must stream its body");
+    bc_stream_in(w.baggageclaim_url, handle, *req.body_stream);
   } catch (...) {
     bc.destroy(handle);
     throw;
   }
-  WorkerArtifact a = add(*ctx.db, {0, "", team, w.name, handle, 0, 0});
+  auto a = add(*ctx.db, {0, "", team, w.name, handle, 0, 0});
   return Response::json(201, artifact_json(a));
 }
 
 Response download(Context& ctx, const Request& req) {
   std::string team = req.param("team");
   require_team(require_auth(req), team);
-  auto a = find(id_param(req, "artifact_id"));
+  auto a = db::WorkerArtifacts(*ctx.db).get(id_param(req, "artifact_id"));
   if (!a || a->team != team)
     throw HttpError::message(404, "artifact not found");
   auto w = db::Workers(*ctx.db).get(a->worker);
@@ -204,19 +166,16 @@ Response build_artifacts(Context& ctx, const Request& req) {
     throw HttpError::message(404, "build not found");
   require_team(require_auth(req), b->team);
   json out = json::array();
-  auto& r = registry();
-  std::lock_guard lock(r.mu);
-  for (const auto& [id, a] : r.by_id) {
-    if (a.build_id == b->id)
-      out.push_back(artifact_json(a));
-  }
+  for (const auto& a : db::WorkerArtifacts(*ctx.db).for_build(b->id))
+    out.push_back(artifact_json(a));
   return Response::json(200, out);
 }
 
 }  // namespace
 
 void add_worker_artifact_routes(Router& r, Context& ctx) {
-  r.add("POST", "/api/v1/teams/:team/artifacts", [&ctx](Request& req) { return upload(ctx, req); });
+  r.add_streaming("POST", "/api/v1/teams/:team/artifacts",
+                  [&ctx](Request& req) { return upload(ctx, req); });
   r.add("GET", "/api/v1/teams/:team/artifacts/:artifact_id",
         [&ctx](Request& req) { return download(ctx, req); });
   r.add("GET", "/api/v1/builds/:build_id/artifacts",
@@ -229,17 +188,17 @@ void record_output_artifact(db::Database& db, int64_t build_id, const std::strin
            build_id, 0});
 }
 
-void resolve_artifact_inputs(json& plan, const std::string& team) {
+void resolve_artifact_inputs(db::Database& db, json& plan, const std::string& team) {
   if (plan.is_array()) {
     for (auto& p : plan)
-      resolve_artifact_inputs(p, team);
+      resolve_artifact_inputs(db, p, team);
     return;
   }
   if (!plan.is_object())
     return;
   if (plan.contains("artifact_input") && plan["artifact_input"].is_object()) {
     auto& in = plan["artifact_input"];
-    auto a = find(in.value("artifact_id", int64_t{0}));
+    auto a = db::WorkerArtifacts(db).get(in.value("artifact_id", int64_t{0}));
     if (!a)
       throw HttpError::message(404,
                                "artifact " + in.value("artifact_id", json()).dump() + " not found");
@@ -250,7 +209,7 @@ void resolve_artifact_inputs(json& plan, const std::string& team) {
     return;
   }
   for (auto it = plan.begin(); it != plan.end(); ++it)
-    resolve_artifact_inputs(*it, team);
+    resolve_artifact_inputs(db, *it, team);
 }
 
 }  // namespace concourse::atc::api

@@ -1,7 +1,7 @@
 // fly execute's artifacts (reference §11.1): uploaded inputs and a one-off build's outputs, each
-// a volume on a worker known by an integer id. The ids live in this process (one web node
-// serves one fly execute from upload to download); each volume is also a `volumes` row in state
-// created, so the workers' GC reports do not mark it destroying, until it expires.
+// a volume on a worker known by an integer id (db/worker_artifacts.hpp, so any web node serves
+// any of them); each volume is also a `volumes` row in state created, so the workers' GC
+// reports do not mark it destroying, until it expires.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -27,6 +27,6 @@ void record_output_artifact(db::Database& db, int64_t build_id, const std::strin
 
 // Adds "worker" and "volume" to every artifact_input of a one-off plan, so the engine finds the
 // uploads; 404 for an unknown artifact id, 403 for another team's.
-void resolve_artifact_inputs(nlohmann::json& plan, const std::string& team);
+void resolve_artifact_inputs(db::Database& db, nlohmann::json& plan, const std::string& team);
 
 }  // namespace concourse::atc::api

@@ -51,15 +51,16 @@ Sql make_sql(const std::string& t) {
                         " WHERE worker_name = $1 AND state = 'destroying' AND NOT (handle = "
                         "ANY($2::text[]))";
   // A build row deleted with its pipeline leaves build_id NULL on a row typed by a step; rows
-  // of other owners (type '' from a worker's report, check containers) are not touched.
+  // of other owners (type '' from a worker's report, check containers) are not touched, nor
+  // fly execute's artifacts, which expire on their own (api/worker_artifacts.cpp).
   s.uninterceptible =
       "UPDATE " + t +
       " a SET state = 'destroying' WHERE a.state = 'created' AND ("
       "(a.build_id IS NULL AND a.type IN ('get', 'put', 'task', 'container')) OR "
-      "a.build_id IN (SELECT b.id FROM builds b WHERE b.completed "
+      "(a.type <> 'artifact' AND a.build_id IN (SELECT b.id FROM builds b WHERE b.completed "
       "AND ($1::bigint IS NULL OR b.job_id = $1::bigint) AND (b.job_id IS NULL "
       "OR b.status = 'succeeded' OR EXISTS (SELECT 1 FROM builds n WHERE n.job_id = b.job_id "
-      "AND n.id > b.id AND n.status <> 'pending'))))";
+      "AND n.id > b.id AND n.status <> 'pending')))))";
   return s;
 }
 

@@ -300,6 +300,26 @@ constexpr std::string_view kWebNodesDown = R"sql(
 DROP TABLE web_nodes;
 )sql";
 
+// fly execute's artifacts (uploads and one-off outputs): in the database, so any web node can
+// serve the download of an upload another one took.
+constexpr std::string_view kWorkerArtifactsUp = R"sql(
+CREATE TABLE worker_artifacts (
+  id bigserial PRIMARY KEY,
+  name text NOT NULL DEFAULT '',
+  team_id bigint NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+  worker_name text NOT NULL REFERENCES workers (name) ON DELETE CASCADE,
+  volume_handle text NOT NULL,
+  build_id bigint REFERENCES builds (id) ON DELETE CASCADE,
+  created_at bigint NOT NULL
+);
+CREATE INDEX worker_artifacts_build_id_idx ON worker_artifacts (build_id);
+CREATE INDEX worker_artifacts_created_at_idx ON worker_artifacts (created_at);
+)sql";
+
+constexpr std::string_view kWorkerArtifactsDown = R"sql(
+DROP TABLE worker_artifacts;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -312,6 +332,7 @@ const std::vector<Migration>& migrations() {
       {4, "checker and scheduler state", kSchedulingUp, kSchedulingDown},
       {5, "next_check in milliseconds", kCheckMillisUp, kCheckMillisDown},
       {6, "web node leases", kWebNodesUp, kWebNodesDown},
+      {7, "fly execute artifacts", kWorkerArtifactsUp, kWorkerArtifactsDown},
   };
   return all;
 }

@@ -3,6 +3,7 @@
 #include "atc/db/builds.hpp"
 #include "atc/db/pipelines.hpp"
 #include "atc/db/resources.hpp"
+#include "atc/db/worker_artifacts.hpp"
 #include "atc/db/workers.hpp"
 #include "db_fixture.hpp"
 
@@ -194,6 +195,52 @@ TEST_F(DbTest, FailedJobBuildsKeepTheirContainersUntilTheNextBuildStarts) {
   ASSERT_TRUE(pipelines.remove("main", "ci"));
   EXPECT_EQ(containers.release_uninterceptible(), 1u) << "its build went with the pipeline";
   EXPECT_EQ(state("orphan"), "destroying");
+}
+
+// fly execute's artifacts: ids any web node resolves, a one-off's outputs listed by build, kept
+// past the build's end (downloads come after it), gone once expired.
+TEST_F(DbTest, WorkerArtifactsOutliveTheirOneOffBuildUntilTheyExpire) {
+  WorkerRow w;
+  w.name = "w1";
+  w.addr = "w1:7777";
+  Workers(*db_).save(w, std::chrono::seconds(0));
+  Builds builds(*db_);
+  WorkerArtifacts artifacts(*db_);
+  auto upload = artifacts.add({0, "", "main", "w1", "vol-up", 0, 0}, 100);
+  EXPECT_GT(upload.id, 0);
+  EXPECT_EQ(upload.created_at, 100);
+  auto b = builds.create_one_off("main", json::object());
+  builds.start(b.id, "node-a");
+  auto out = artifacts.add({0, "out", "main", "w1", "vol-out", b.id, 0}, 200);
+  ArtifactRow row;
+  row.handle = "vol-out";
+  row.worker_name = "w1";
+  row.state = "created";
+  row.team = "main";
+  row.build_id = b.id;
+  row.type = "artifact";
+  Artifacts volumes(*db_, ArtifactKind::Volume);
+  volumes.save(row);
+  builds.finish(b.id, "succeeded");
+  EXPECT_EQ(volumes.release_uninterceptible(), 0u) << "an output must survive until downloaded";
+
+  auto got = artifacts.get(upload.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->team, "main");
+  EXPECT_EQ(got->volume, "vol-up");
+  EXPECT_EQ(got->build_id, 0);
+  auto listed = artifacts.for_build(b.id);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, out.id);
+  EXPECT_EQ(listed[0].name, "out");
+  EXPECT_FALSE(artifacts.get(out.id + 100));
+  EXPECT_EQ(error_code([&] {
+              artifacts.add({0, "", "ghosts", "w1", "v", 0, 0}, 1);
+            }),
+            CC_E_INVALID);
+  EXPECT_EQ(artifacts.expire(150), std::vector<std::string>{"vol-up"});
+  EXPECT_FALSE(artifacts.get(upload.id));
+  EXPECT_TRUE(artifacts.get(out.id));
 }
 
 }  // namespace concourse::atc::db::testing
